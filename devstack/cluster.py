@@ -1,0 +1,166 @@
+"""A throwaway PostgreSQL 15 cluster that looks like a Supabase database.
+
+Used by the tests (one cluster per run, removed afterwards) and by the local system (one
+persistent cluster under `.local/`). Postgres refuses to run as root, so as root the cluster is
+owned and run by the `postgres` user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack import paths
+from devstack.errors import DevstackError
+
+PG_MAJOR = "15"
+
+
+def pg_bindir() -> Path:
+    candidates = [Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")]
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        candidates.append(Path(out.stdout.strip()))
+    for candidate in candidates:
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    raise DevstackError(
+        f"PostgreSQL {PG_MAJOR} server binaries not found; install them with `apt-get install postgresql-{PG_MAJOR}`"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _as_cluster_owner(cmd: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+def _chown_to_postgres(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, user="postgres", group="postgres")
+
+
+@dataclass
+class Cluster:
+    datadir: Path
+    port: int
+    sockdir: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = _as_cluster_owner([str(pg_bindir() / "pg_ctl"), "-D", str(self.datadir), *args])
+        return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+    def start(self) -> None:
+        opts = " ".join(
+            [
+                f"-p {self.port}",
+                f"-k {self.sockdir}",
+                "-c listen_addresses=127.0.0.1",
+                "-c wal_level=logical",
+                "-c shared_preload_libraries=pg_cron",
+                "-c cron.database_name=postgres",
+                "-c max_connections=200",
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+            ]
+        )
+        log = self.datadir.parent / "postgres.log"
+        result = self._pg_ctl("-l", str(log), "-o", opts, "-w", "-t", "30", "start")
+        if result.returncode != 0:
+            detail = log.read_text() if log.exists() else result.stderr
+            raise DevstackError(f"PostgreSQL did not start on port {self.port}:\n{detail[-2000:]}")
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def is_running(self) -> bool:
+        return self._pg_ctl("status").returncode == 0
+
+
+def init_cluster(root: Path, port: int | None = None) -> Cluster:
+    """Create a new cluster under `root` (which must not hold one yet)."""
+    root.mkdir(parents=True, exist_ok=True)
+    datadir = root / "data"
+    sockdir = root / "sock"
+    sockdir.mkdir(exist_ok=True)
+    for path in (root, sockdir):
+        _chown_to_postgres(path)
+    initdb = _as_cluster_owner(
+        [
+            str(pg_bindir() / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
+    )
+    result = subprocess.run(initdb, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise DevstackError(f"initdb failed:\n{result.stderr}")
+    return Cluster(datadir=datadir, port=port or free_port(), sockdir=sockdir)
+
+
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[Cluster]:
+    """A cluster in a temporary directory, started, and removed on exit."""
+    root = Path(tempfile.mkdtemp(prefix="hotelwa-pg-"))
+    os.chmod(root, 0o755)  # noqa: S103 (the postgres user must reach the cluster inside)
+    cluster = init_cluster(root)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_until_ready(url: str, timeout: float = 30.0) -> None:
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=2):
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def local_cluster() -> Cluster:
+    """The persistent cluster of the local system (`make db`, `make demo`)."""
+    root = paths.LOCAL_DIR / "pg"
+    port = int(os.environ.get("LOCAL_PG_PORT", "54322"))
+    if not (root / "data" / "PG_VERSION").exists():
+        if root.exists():
+            shutil.rmtree(root)
+        paths.LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+        os.chmod(paths.LOCAL_DIR, 0o755)  # noqa: S103 (the postgres user must reach it)
+        return init_cluster(root, port)
+    return Cluster(datadir=root / "data", port=port, sockdir=root / "sock")

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything the tests and the local system need, idempotently:
+#   Python venv (.venv) with the exact versions of requirements.lock (Deno comes with it),
+#   the Supabase CLI from npm (package-lock.json), PostgreSQL 15 and its extensions from Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+pgshare=/usr/share/postgresql/15/extension
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
+[ -f "$pgshare/pgtap.control" ] || need_pkgs+=(postgresql-15-pgtap)
+[ -f "$pgshare/pg_cron.control" ] || need_pkgs+=(postgresql-15-cron)
+[ -f "$pgshare/plpgsql_check.control" ] || need_pkgs+=(postgresql-15-plpgsql-check)
+command -v pg_prove >/dev/null || need_pkgs+=(postgresql-15-pgtap)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing ${need_pkgs[*]} from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "missing system packages; as root run:" >&2
+    echo "  apt-get update && apt-get install -y ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+fi
+# pg_net's SQL API emulation goes into the server's extension directory.
+if ! cmp -s devstack/platform/pg_net/pg_net.control "$pgshare/pg_net.control" \
+   || ! cmp -s devstack/platform/pg_net/pg_net--0.19.5.sql "$pgshare/pg_net--0.19.5.sql"; then
+  if [ -w "$pgshare" ]; then
+    cp devstack/platform/pg_net/* "$pgshare/"
+  else
+    echo "as root run: cp $(pwd)/devstack/platform/pg_net/* $pgshare/" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements.lock
+  .venv/bin/python -m pip install -q --no-deps -e .
+  touch "$stamp"
+fi
+
+if [ ! -x node_modules/.bin/supabase ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ -f supabase/functions/deno.json ]; then
+  (cd supabase/functions && ../../.venv/bin/deno install --quiet)
+fi

@@ -1,0 +1,60 @@
+"""Fixtures shared by every Python test: one real, migrated PostgreSQL per run.
+
+`make test` passes TEST_DATABASE_URL (the same database pgTAP and Deno use); a bare `pytest`
+starts its own throwaway cluster. Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from devstack import cluster, database
+from tests.factories import Factory
+
+# Every table the application writes, emptied between tests (auth.users cascades to members;
+# pg_net's queue exists once a migration enables the extension).
+_TRUNCATE = """
+do $$
+begin
+  truncate public.tenants, auth.users, auth.audit_log_entries restart identity cascade;
+  if to_regclass('net.http_request_queue') is not null then
+    truncate net.http_request_queue, net._http_response;
+  end if;
+end
+$$
+"""
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    with cluster.throwaway_cluster() as pg:
+        database.prepare(pg.url)
+        os.environ["TEST_DATABASE_URL"] = pg.url
+        yield pg.url
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> str:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(_TRUNCATE)
+    return database_url
+
+
+@pytest.fixture
+def db(clean_db: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A superuser connection (what the worker and the edge functions use), autocommit."""
+    with psycopg.connect(clean_db, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def factory(db: psycopg.Connection[tuple[object, ...]]) -> Factory:
+    return Factory(db)

@@ -1,0 +1,1 @@
+"""The worker: turns stored PMS and WAHA events into reservations and guest messages."""
