@@ -1,5 +1,5 @@
 # Two commands set up a fresh machine: `make demo` runs the system, `make test` runs the tests.
-.PHONY: setup test db db-stop db-reset lint fmt clean
+.PHONY: setup test demo db db-stop db-reset lint fmt clean
 
 PY := .venv/bin/python
 
@@ -8,6 +8,9 @@ setup:
 
 test: setup
 	$(PY) -m devstack test
+
+# Grows into the whole local system (functions, worker, simulators) as they land.
+demo: db
 
 db: setup
 	$(PY) -m devstack db

@@ -1,0 +1,1 @@
+"""PMS adapters: one module per vendor behind the interface in `base`."""
