@@ -113,18 +113,22 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if new.session_status is distinct from old.session_status then
+  if tg_op = 'INSERT' or new.session_status is distinct from old.session_status then
     new.status_changed_at := now();
+    -- Sends wait while the session is down instead of burning retries; WORKING resumes them.
     if new.session_status = 'WORKING' then
       new.sends_paused_reason := null;
       new.sends_paused_at := null;
+    else
+      new.sends_paused_reason := 'session ' || new.session_status;
+      new.sends_paused_at := coalesce(new.sends_paused_at, now());
     end if;
   end if;
   return new;
 end
 $$;
 
-create trigger waha_configurations_track_session_status before update on public.waha_configurations
+create trigger waha_configurations_track_session_status before insert or update on public.waha_configurations
 for each row execute function private.track_session_status();
 
 -- ============================================================================================
@@ -369,12 +373,13 @@ $$;
 
 create function public.waha_connection_v1(p_tenant_id uuid)
 returns table (
-  waha_configuration_id uuid, base_url text, session_name text, api_key text, session_status text
+  waha_configuration_id uuid, base_url text, session_name text, api_key text, session_status text,
+  send_gap_min_ms integer, send_gap_max_ms integer
 )
 language sql stable
 set search_path = ''
 as $$
-  select w.id, w.base_url, w.session_name, k.api_key, w.session_status
+  select w.id, w.base_url, w.session_name, k.api_key, w.session_status, w.send_gap_min_ms, w.send_gap_max_ms
   from public.waha_configurations w
   left join private.waha_api_keys k on k.waha_configuration_id = w.id
   where w.tenant_id = p_tenant_id
