@@ -1,0 +1,61 @@
+"""Per-session pacing in claim_messages_v2: it holds across replicas because it lives in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg
+
+from tests.factories import Factory
+
+
+def test_one_message_per_session_per_claim_and_gap_respected(db: psycopg.Connection[Any], factory: Factory) -> None:
+    a, b = factory.tenant("A"), factory.tenant("B")
+    for tenant in (a, b):
+        factory.waha_configuration(tenant)
+        db.execute(
+            "update public.waha_configurations set send_gap_min_ms = 2000, send_gap_max_ms = 4000 where tenant_id = %s",
+            (tenant.id,),
+        )
+        for _ in range(3):
+            factory.message(tenant)
+
+    first = db.execute("select tenant_id from public.claim_messages_v2('w1', 100)").fetchall()
+    assert sorted(r[0] for r in first) == sorted([a.id, b.id]), "one message per session"
+
+    second = db.execute("select tenant_id from public.claim_messages_v2('w2', 100)").fetchall()
+    assert second == [], "another replica must wait for the sessions' gap too"
+
+    gaps = db.execute(
+        "select next_send_at - now() from public.waha_configurations where tenant_id in (%s, %s)", (a.id, b.id)
+    ).fetchall()
+    for (gap,) in gaps:
+        assert dt.timedelta(seconds=2) <= gap <= dt.timedelta(seconds=4)
+
+    db.execute("update public.waha_configurations set next_send_at = now() where tenant_id = %s", (a.id,))
+    third = db.execute("select tenant_id from public.claim_messages_v2('w2', 100)").fetchall()
+    assert [r[0] for r in third] == [a.id], "a session sends again once its gap has passed"
+
+
+def test_next_message_due_names_the_pacing_deadline(db: psycopg.Connection[Any], factory: Factory) -> None:
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant)
+    factory.message(tenant)
+    factory.message(tenant)
+    db.execute("select public.claim_messages_v2('w', 10)")
+    due, next_send = db.execute(
+        "select public.next_message_due_v1(), next_send_at from public.waha_configurations"
+    ).fetchone() or (None, None)
+    assert due == next_send, "the second message waits for the session's gap"
+
+
+def test_paused_and_idle_sessions_are_not_touched(db: psycopg.Connection[Any], factory: Factory) -> None:
+    paused, idle = factory.tenant("Paused"), factory.tenant("Idle")
+    factory.waha_configuration(paused, status="SCAN_QR_CODE")
+    factory.waha_configuration(idle)
+    factory.message(paused)
+    before = db.execute("select tenant_id, next_send_at from public.waha_configurations order by 1").fetchall()
+    assert db.execute("select * from public.claim_messages_v2('w', 10)").fetchall() == []
+    after = db.execute("select tenant_id, next_send_at from public.waha_configurations order by 1").fetchall()
+    assert before == after
