@@ -1,0 +1,187 @@
+"""The worker's inbound processing on the real database: events in, state changes out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.factories import Factory, Tenant
+from worker.db.pool import Pool, open_pool
+from worker.inbound.processor import InboundProcessor
+from worker.inbound.stopwords import is_stop_request
+from worker.inbound.store import InboundStore
+
+
+@pytest.fixture
+async def pool(clean_db: str) -> AsyncIterator[Pool]:
+    pool = await open_pool(clean_db, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def processor(pool: Pool) -> InboundProcessor:
+    return InboundProcessor(
+        InboundStore(pool),
+        "test-worker",
+        batch_size=50,
+        lease_seconds=60,
+        retry_base=dt.timedelta(seconds=1),
+        retry_max=dt.timedelta(seconds=5),
+    )
+
+
+def ingest(
+    db: psycopg.Connection[Any], tenant: Tenant, source: str, provider: str, events: list[dict[str, Any]]
+) -> None:
+    db.execute(
+        "select * from public.ingest_inbound_events_v1(%s, %s, %s, %s::jsonb, 'req-test')",
+        (tenant.id, source, provider, json.dumps(events)),
+    )
+
+
+def event_states(db: psycopg.Connection[Any]) -> list[tuple[str, str, str | None]]:
+    rows = db.execute("select event_id, status::text, last_error from public.inbound_events order by id").fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def waha_event(event: str, payload: dict[str, Any], session: str = "default") -> dict[str, Any]:
+    event_id = f"evt_{uuid.uuid4().hex}"
+    return {
+        "event_id": event_id,
+        "event_type": event,
+        "payload": {"id": event_id, "event": event, "session": session, "payload": payload},
+    }
+
+
+async def test_generic_reservation_event_becomes_a_reservation(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    reservation = {
+        "provider": "generic",
+        "pms_reservation_id": "GEN-1",
+        "pms_property_id": "PROP-1",
+        "status": "confirmed",
+        "arrival_date": "2027-01-10",
+        "departure_date": "2027-01-12",
+        "pms_updated_at": "2026-11-26T10:00:00Z",
+        "guest": {"full_name": "Grace Hopper", "phone": "+14155550100", "language": "en"},
+    }
+    body = {"type": "reservation.created", "timestamp": "2026-11-26T10:00:00Z", "data": reservation}
+    ingest(db, tenant, "pms", "generic", [{"event_id": "msg_1", "event_type": "reservation.created", "payload": body}])
+
+    assert await processor.run_batch() == 1
+
+    row = db.execute(
+        "select r.status::text, r.arrival_date::text, g.full_name, r.last_request_id"
+        " from public.reservations r join public.guests g on g.id = r.guest_id"
+    ).fetchone()
+    assert row == ("confirmed", "2027-01-10", "Grace Hopper", "req-test")
+    assert event_states(db) == [("msg_1", "succeeded", None)]
+
+
+async def test_malformed_reservation_is_dead_lettered_with_the_reason(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    body = {"type": "reservation.created", "timestamp": "2026-11-26T10:00:00Z", "data": {"pms_reservation_id": "X"}}
+    ingest(db, tenant, "pms", "generic", [{"event_id": "bad", "event_type": "reservation.created", "payload": body}])
+
+    await processor.run_batch()
+
+    [(_, status, error)] = event_states(db)
+    assert status == "dead"
+    assert error is not None and "PayloadError" in error
+
+
+async def test_unknown_property_is_dead_lettered_not_retried(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    db.execute(
+        "insert into public.properties (tenant_id, name, timezone, pms_property_id) values (%s, 'Annex', 'UTC', 'P2')",
+        (tenant.id,),
+    )
+    reservation = {
+        "provider": "generic",
+        "pms_reservation_id": "GEN-2",
+        "pms_property_id": "NOPE",
+        "status": "confirmed",
+        "arrival_date": "2027-01-10",
+        "departure_date": "2027-01-12",
+        "pms_updated_at": "2026-11-26T10:00:00Z",
+        "guest": {"full_name": "Alan Turing"},
+    }
+    body = {"type": "reservation.created", "timestamp": "2026-11-26T10:00:00Z", "data": reservation}
+    ingest(db, tenant, "pms", "generic", [{"event_id": "p", "event_type": "reservation.created", "payload": body}])
+
+    await processor.run_batch()
+
+    [(_, status, error)] = event_states(db)
+    assert status == "dead"
+    assert error is not None and "unknown property NOPE" in error
+
+
+async def test_ack_advances_delivery_and_never_goes_back(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant)
+    message = factory.message(tenant, status="queued")
+    db.execute("select public.claim_messages_v1('w', 10)")
+    db.execute("select public.mark_message_sent_v1(%s, 'w', 'true_14155550100@c.us_ABC')", (message,))
+
+    ingest(db, tenant, "waha", "waha", [waha_event("message.ack", {"id": "true_14155550100@c.us_ABC", "ack": 3})])
+    await processor.run_batch()
+    ingest(db, tenant, "waha", "waha", [waha_event("message.ack", {"id": "true_14155550100@c.us_ABC", "ack": 2})])
+    await processor.run_batch()
+
+    status = db.execute("select status::text, read_at is not null from public.message_logs").fetchone()
+    assert status == ("read", True), "a late 'delivered' does not undo 'read'"
+
+
+async def test_ack_before_the_send_is_recorded_is_retried(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    ingest(db, tenant, "waha", "waha", [waha_event("message.ack", {"id": "true_1@c.us_EARLY", "ack": 2})])
+
+    await processor.run_batch()
+
+    [(_, status, error)] = event_states(db)
+    assert status == "pending"
+    assert error is not None and "no message with WAHA id" in error
+
+
+async def test_session_status_pauses_and_resumes_sends(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant)
+
+    ingest(db, tenant, "waha", "waha", [waha_event("session.status", {"status": "SCAN_QR_CODE"})])
+    await processor.run_batch()
+    paused = db.execute("select is_connected, sends_paused_reason from public.waha_configurations").fetchone()
+    assert paused == (False, "session SCAN_QR_CODE")
+
+    ingest(db, tenant, "waha", "waha", [waha_event("session.status", {"status": "WORKING"})])
+    await processor.run_batch()
+    resumed = db.execute("select is_connected, sends_paused_reason from public.waha_configurations").fetchone()
+    assert resumed == (True, None)
+
+
+def test_stop_words_match_whole_replies_only() -> None:
+    assert is_stop_request("STOP")
+    assert is_stop_request("  Stopp! ")
+    assert is_stop_request("Arrêt")
+    assert is_stop_request("unsubscribe")
+    assert not is_stop_request("Please don't stop the room cleaning")
+    assert not is_stop_request("")
+    assert not is_stop_request(None)

@@ -1,0 +1,287 @@
+"""Sending guest messages: the worker's sender and watchdog, the real planning SQL, and a WAHA
+simulator that checks every request against WAHA's OpenAPI spec."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from devstack.simulators.waha import WahaSimulator
+from tests.factories import Factory, Tenant
+from worker.db.pool import Pool, open_pool
+from worker.messages.sender import MessageSender
+from worker.messages.store import MessageStore
+from worker.messages.watchdog import SessionWatchdog
+from worker.waha import WahaClient
+
+API_KEY = "test-waha-key"
+GUEST_PHONE = "+4915112345678"
+
+
+@pytest.fixture
+async def waha() -> AsyncIterator[WahaSimulator]:
+    async with WahaSimulator(api_key=API_KEY, ack_delays=None) as sim:
+        yield sim
+        sim.assert_no_violations()
+
+
+@pytest.fixture
+async def pool(clean_db: str) -> AsyncIterator[Pool]:
+    pool = await open_pool(clean_db, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
+def sender(pool: Pool, http: httpx.AsyncClient) -> MessageSender:
+    return MessageSender(
+        MessageStore(pool),
+        http,
+        "test-worker",
+        batch_size=50,
+        lease_seconds=60,
+        concurrency=10,
+        retry_base=dt.timedelta(seconds=30),
+        retry_max=dt.timedelta(minutes=5),
+    )
+
+
+def hotel_with_whatsapp(db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, name: str) -> Tenant:
+    tenant = factory.tenant(name)
+    waha.add_session(name)
+    config = db.execute(
+        "insert into public.waha_configurations (tenant_id, base_url, session_name, session_status,"
+        " send_gap_min_ms, send_gap_max_ms) values (%s, %s, %s, 'WORKING', 0, 0) returning id",
+        (tenant.id, waha.base_url, name),
+    ).fetchone()
+    assert config is not None
+    db.execute("select public.set_waha_api_key(%s, %s)", (config[0], API_KEY))
+    db.execute(
+        "insert into public.message_templates (tenant_id, key, language, body) values"
+        " (%s, 'booking_confirmation', 'en', 'Hello {{guest_first_name}}, see you on {{arrival_date}}!')",
+        (tenant.id,),
+    )
+    db.execute(
+        "insert into public.automation_rules (tenant_id, name, trigger, template_key)"
+        " values (%s, 'Confirmation', 'booking_confirmed', 'booking_confirmation')",
+        (tenant.id,),
+    )
+    return tenant
+
+
+def book(db: psycopg.Connection[Any], tenant: Tenant, phone: str = GUEST_PHONE, request_id: str = "req-1") -> None:
+    # Far enough ahead that the confirmation is due now, in the property's daytime or not.
+    arrival = dt.date.today() + dt.timedelta(days=30)
+    reservation = {
+        "provider": "generic",
+        "pms_reservation_id": f"R-{phone}",
+        "pms_property_id": "PROP-1",
+        "status": "confirmed",
+        "arrival_date": arrival.isoformat(),
+        "departure_date": (arrival + dt.timedelta(days=2)).isoformat(),
+        "pms_updated_at": "2026-11-26T10:00:00Z",
+        "guest": {"full_name": "Ada Lovelace", "phone": phone, "language": "en"},
+    }
+    db.execute(
+        "select public.upsert_reservation_v1(%s, %s::jsonb, %s)", (tenant.id, json.dumps(reservation), request_id)
+    )
+    # Quiet hours would defer the message to the morning; the tests send now.
+    db.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
+    db.execute(
+        "update public.message_logs set next_attempt_at = now(), scheduled_for = now() where status = 'scheduled'"
+    )
+
+
+def messages(db: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    with db.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute("select * from public.message_logs order by id")
+        return cur.fetchall()
+
+
+def paused(db: psycopg.Connection[Any]) -> str | None:
+    row = db.execute("select sends_paused_reason from public.waha_configurations").fetchone()
+    return None if row is None else row[0]
+
+
+async def test_a_planned_message_reaches_the_guest(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+
+    assert await sender.run_batch() == 1
+
+    [sent] = waha.sent("hotel-a")
+    assert sent.chat_id == "4915112345678@c.us"
+    assert sent.text.startswith("Hello Ada, see you on ")
+    [message] = messages(db)
+    assert message["status"] == "sent"
+    assert message["waha_message_id"] == sent.id
+    assert message["request_id"] == "req-1", "the webhook's request id follows into the message"
+
+
+async def test_server_errors_are_retried_then_succeed(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    waha.fail_next("hotel-a", 1, status=503)
+
+    await sender.run_batch()
+    [message] = messages(db)
+    assert message["status"] == "failed"
+    assert "503" in message["last_error"]
+    assert message["next_attempt_at"] > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10), "backoff"
+
+    db.execute("update public.message_logs set next_attempt_at = now()")
+    await sender.run_batch()
+    [message] = messages(db)
+    assert (message["status"], message["attempts"]) == ("sent", 2)
+    assert len(waha.sent("hotel-a")) == 1, "the guest got it once"
+
+
+async def test_retries_end_in_the_dead_letter_state(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    db.execute("update public.message_logs set max_attempts = 2")
+    waha.fail_next("hotel-a", 5, status=500)
+
+    for _ in range(2):
+        db.execute("update public.message_logs set next_attempt_at = now() where status <> 'dead'")
+        await sender.run_batch()
+
+    [message] = messages(db)
+    assert message["status"] == "dead"
+    assert "500" in message["last_error"]
+
+
+async def test_invalid_number_is_dead_at_once_with_the_reason(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    waha.mark_not_on_whatsapp("+4915199999999")
+    book(db, tenant, phone="+4915199999999")
+
+    await sender.run_batch()
+
+    [message] = messages(db)
+    assert (message["status"], message["attempts"]) == ("dead", 1)
+    assert "not on WhatsApp" in message["last_error"]
+    assert waha.sent("hotel-a") == []
+
+
+async def test_a_disconnected_session_pauses_sends_without_burning_attempts(
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    waha: WahaSimulator,
+    sender: MessageSender,
+    pool: Pool,
+    http: httpx.AsyncClient,
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    waha.set_status("hotel-a", "SCAN_QR_CODE")  # the phone unlinked; WAHA's webhook is not wired here
+
+    await sender.run_batch()
+    [message] = messages(db)
+    assert (message["status"], message["attempts"]) == ("queued", 0)
+    assert paused(db) is not None
+    assert await sender.run_batch() == 0, "a paused tenant's messages are not claimed"
+
+    waha.set_status("hotel-a", "WORKING")  # scanned again
+    watchdog = SessionWatchdog(pool, WahaClient(http), min_age_seconds=0)
+    assert await watchdog.check_paused() == 1
+    assert paused(db) is None
+
+    await sender.run_batch()
+    assert messages(db)[0]["status"] == "sent"
+
+
+async def test_waha_down_then_back(
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    waha: WahaSimulator,
+    sender: MessageSender,
+    pool: Pool,
+    http: httpx.AsyncClient,
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    await waha.stop()
+
+    await sender.run_batch()
+    watchdog = SessionWatchdog(pool, WahaClient(http), min_age_seconds=0)
+    assert await watchdog.check_paused() == 0, "still down"
+    [message] = messages(db)
+    assert (message["status"], message["attempts"]) == ("queued", 0)
+
+    await waha.start()  # back, its session WORKING all along: no webhook will say so
+    assert await watchdog.check_paused() == 1
+    await sender.run_batch()
+    assert messages(db)[0]["status"] == "sent"
+
+
+async def test_a_rejected_api_key_pauses_until_a_new_key_is_set(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    waha.reject_api_key(API_KEY, 401)
+
+    await sender.run_batch()
+    reason = paused(db)
+    assert reason is not None and reason.startswith("auth:") and "401" in reason
+    assert messages(db)[0]["attempts"] == 0
+
+    waha.add_api_key("rotated-key")
+    db.execute(
+        "select public.set_waha_api_key((select id from public.waha_configurations), 'rotated-key')",
+    )
+    assert paused(db) is None
+    await sender.run_batch()
+    assert messages(db)[0]["status"] == "sent"
+
+
+@pytest.mark.parametrize("shape", ["noweb", "webjs", "gows", "empty"])
+async def test_every_engine_answer_yields_the_id_acks_use(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender, shape: str
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    waha.set_response_shape("hotel-a", shape)
+    book(db, tenant)
+
+    await sender.run_batch()
+
+    [sent] = waha.sent("hotel-a")
+    assert messages(db)[0]["waha_message_id"] == sent.id
+
+
+async def test_one_broken_tenant_does_not_hold_up_another(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
+) -> None:
+    broken = hotel_with_whatsapp(db, factory, waha, "broken")
+    healthy = hotel_with_whatsapp(db, factory, waha, "healthy")
+    db.execute(
+        "update public.waha_configurations set base_url = 'http://127.0.0.1:9' where tenant_id = %s", (broken.id,)
+    )
+    book(db, broken, phone="+4915111111111")
+    book(db, healthy, phone="+4915122222222")
+
+    await sender.run_batch()
+
+    by_tenant = {m["tenant_id"]: m["status"] for m in messages(db)}
+    assert by_tenant == {broken.id: "queued", healthy.id: "sent"}

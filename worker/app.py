@@ -1,0 +1,237 @@
+"""The worker process: named side tasks under one stop event.
+
+Tasks: `inbound` (events -> reservations), `messages` (due messages -> WAHA), `syncs` (PMS sync
+jobs), `wakeup` (LISTEN/NOTIFY or Realtime), `stats` (queue gauges). If a task dies, the monitor
+stops the whole worker with a non-zero exit so the orchestrator restarts it cleanly; transient
+database or network failures are retried inside the tasks and never kill them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import psycopg
+from loguru import logger
+from psycopg_pool import PoolTimeout
+
+from worker import metrics
+from worker.db.pool import Pool, open_pool
+from worker.db.queries import load
+from worker.health import HealthServer
+from worker.inbound.processor import InboundProcessor
+from worker.inbound.store import InboundStore
+from worker.messages.sender import MessageSender
+from worker.messages.store import MessageStore
+from worker.messages.watchdog import SessionWatchdog
+from worker.settings import Settings
+from worker.sync.runner import run_next_job
+from worker.waha import WahaClient
+from worker.wakeup import ListenSource, PollOnly, RealtimeSource, Signals
+
+# Failures of the database or the network that a task waits out instead of dying.
+_TRANSIENT = (psycopg.OperationalError, PoolTimeout, httpx.TransportError, OSError)
+
+
+@dataclass
+class Resources:
+    """Created once at start-up and shared by every task."""
+
+    pool: Pool
+    http: httpx.AsyncClient
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.pool.close()
+
+
+async def open_resources(settings: Settings) -> Resources:
+    pool = await open_pool(
+        settings.database_url, min_size=2, max_size=settings.pool_size, prepare_threshold=settings.prepare_threshold
+    )
+    limits = httpx.Limits(max_connections=settings.send_concurrency + 20, max_keepalive_connections=200)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(settings.waha_timeout_seconds), limits=limits)
+    return Resources(pool=pool, http=http)
+
+
+class Worker:
+    def __init__(self, settings: Settings, resources: Resources) -> None:
+        self.settings = settings
+        self.resources = resources
+        self.stop = asyncio.Event()
+        self.signals = Signals()
+        retry_base = dt.timedelta(seconds=settings.retry_base_seconds)
+        retry_max = dt.timedelta(seconds=settings.retry_max_seconds)
+        self.inbound = InboundProcessor(
+            InboundStore(resources.pool),
+            settings.worker_id,
+            batch_size=settings.event_batch_size,
+            lease_seconds=settings.lease_seconds,
+            retry_base=retry_base,
+            retry_max=retry_max,
+            concurrency=max(1, settings.pool_size - 3),
+        )
+        waha = WahaClient(resources.http)
+        self.messages = MessageSender(
+            MessageStore(resources.pool),
+            resources.http,
+            settings.worker_id,
+            waha=waha,
+            batch_size=settings.message_batch_size,
+            lease_seconds=settings.lease_seconds,
+            concurrency=settings.send_concurrency,
+            retry_base=retry_base,
+            retry_max=retry_max,
+        )
+        self.watchdog = SessionWatchdog(resources.pool, waha)
+        self.wakeup = self._wakeup_source()
+        self.stats_sql = load("stats")
+
+    def _wakeup_source(self) -> ListenSource | RealtimeSource | PollOnly:
+        source = self.settings.wakeup_source
+        if source == "realtime":
+            assert self.settings.supabase_url and self.settings.supabase_service_role_key
+            return RealtimeSource(self.settings.supabase_url, self.settings.supabase_service_role_key, self.signals)
+        if source == "listen":
+            return ListenSource(self.settings.database_url, self.signals)
+        return PollOnly()
+
+    # ---- one pass over the queues (also the burst mode of the tests) ----------------------------
+    async def run_inbound_batch(self) -> int:
+        return await self.inbound.run_batch()
+
+    async def run_message_batch(self) -> int:
+        return await self.messages.run_batch()
+
+    async def run_sync_job(self) -> int:
+        ran = await run_next_job(self.resources.pool, self.resources.http, self.settings.worker_id)
+        return 1 if ran else 0
+
+    async def drain(self, max_rounds: int = 1000) -> None:
+        """Burst mode: works every queue until none has anything due, then returns."""
+        for _ in range(max_rounds):
+            done = await self.run_inbound_batch() + await self.run_sync_job() + await self.run_message_batch()
+            done += await self.watchdog.check_paused()
+            if done == 0:
+                return
+        raise RuntimeError(f"queues still busy after {max_rounds} rounds")
+
+    # ---- the long-running loops -----------------------------------------------------------------
+    async def _loop(self, queue: str, run: Callable[[], Awaitable[int]], full: int) -> None:
+        backoff = 0.5
+        while not self.stop.is_set():
+            try:
+                count = await run()
+                backoff = 0.5
+            except _TRANSIENT as exc:
+                logger.warning("{queue}: {error}; retrying in {s}s", queue=queue, error=exc, s=backoff)
+                count, backoff = 0, min(backoff * 2, 30)
+                await self._sleep(backoff)
+                continue
+            if count >= full:
+                continue  # more may be due right now
+            await self.signals.wait(queue, await self._idle_seconds(queue))
+
+    async def _idle_seconds(self, queue: str) -> float:
+        poll = self.settings.poll_interval_seconds
+        if queue != "message_logs":
+            return poll
+        next_at = await self.messages.store.next_due()
+        if next_at is None:
+            return poll
+        until = (next_at - dt.datetime.now(dt.UTC)).total_seconds()
+        return max(0.0, min(poll, until))
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), seconds)
+
+    async def _stats_loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                async with self.resources.pool.connection() as conn:
+                    cur = await conn.execute(self.stats_sql["queue_stats"])
+                    for row in await cur.fetchall():
+                        queue = str(row["queue"])
+                        metrics.QUEUE_DEPTH.labels(queue).set(row["due"])
+                        metrics.RETRY_DEPTH.labels(queue).set(row["retrying"])
+                        metrics.DEAD_LETTERS.labels(queue).set(row["dead"])
+            except _TRANSIENT as exc:
+                logger.warning("queue stats unavailable: {error}", error=exc)
+            await self._sleep(15)
+
+    async def _watchdog_loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if await self.watchdog.check_paused():
+                    self.signals.wake("message_logs")
+            except _TRANSIENT as exc:
+                logger.warning("session check failed: {error}", error=exc)
+            await self._sleep(self.settings.session_check_seconds)
+
+    async def readiness(self) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        try:
+            async with self.resources.pool.connection(timeout=2) as conn:
+                await conn.execute(self.stats_sql["ping"])
+        except Exception as exc:
+            problems["database"] = f"unreachable: {exc}"
+        if not self.wakeup.connected:
+            problems["wakeup"] = f"{self.wakeup.name} not connected"
+        return problems
+
+    async def run(self) -> int:
+        """Runs until `stop` is set (exit code 0) or a task dies (exit code 1)."""
+        health = HealthServer(self.settings.health_host, self.settings.health_port, self.readiness)
+        await health.start()
+        logger.info(
+            "worker {id} started (wake-up: {wakeup}, health on port {port})",
+            id=self.settings.worker_id,
+            wakeup=self.wakeup.name,
+            port=health.bound_port,
+        )
+        tasks = {
+            "wakeup": asyncio.create_task(self.wakeup.run(self.stop), name="wakeup"),
+            "inbound": asyncio.create_task(
+                self._loop("inbound_events", self.run_inbound_batch, self.settings.event_batch_size), name="inbound"
+            ),
+            "messages": asyncio.create_task(
+                self._loop("message_logs", self.run_message_batch, self.settings.message_batch_size), name="messages"
+            ),
+            "syncs": asyncio.create_task(self._loop("sync_jobs", self.run_sync_job, 1), name="syncs"),
+            "stats": asyncio.create_task(self._stats_loop(), name="stats"),
+            "sessions": asyncio.create_task(self._watchdog_loop(), name="sessions"),
+        }
+        stopper = asyncio.create_task(self.stop.wait(), name="stop")
+        exit_code = 0
+        try:
+            done, _ = await asyncio.wait({stopper, *tasks.values()}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopper:
+                    exit_code = 1
+                    error = task.exception() if not task.cancelled() else None
+                    logger.error("task {name} stopped unexpectedly: {error}", name=task.get_name(), error=error)
+            self.stop.set()
+            await self._shutdown(tasks)
+        finally:
+            stopper.cancel()
+            await health.stop()
+        logger.info("worker {id} stopped", id=self.settings.worker_id)
+        return exit_code
+
+    async def _shutdown(self, tasks: dict[str, asyncio.Task[None]]) -> None:
+        """In-flight batches get the grace period to finish; what is left is handed back."""
+        pending = [t for t in tasks.values() if not t.done()]
+        if pending:
+            _, still_running = await asyncio.wait(pending, timeout=self.settings.shutdown_grace_seconds)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
+        released_events = await self.inbound.release_in_flight()
+        released_messages = await self.messages.release_in_flight()
+        if released_events or released_messages:
+            logger.info("handed back {e} events and {m} messages", e=released_events, m=released_messages)

@@ -1,0 +1,1 @@
+"""Inbound events: from stored webhooks to reservations, delivery states and opt-outs."""

@@ -1,0 +1,97 @@
+"""Database calls of the message queue: one method per query in worker/sql/messages.sql."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from worker.db.pool import Pool
+from worker.db.queries import load
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    id: int
+    tenant_id: str
+    reservation_id: str | None
+    request_id: str | None
+    job_id: str | None
+    attempts: int
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message that can be sent now, rendered for the guest's current phone."""
+
+    id: int
+    to_phone: str
+    body: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class WahaConnection:
+    base_url: str
+    session_name: str
+    api_key: str | None
+
+
+class MessageStore:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.sql = load("messages")
+
+    async def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(self.sql[query], params or {})
+            return await cur.fetchall()
+
+    async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
+        rows = await self._rows("claim", {"worker": worker, "limit": limit, "lease_seconds": lease_seconds})
+        return [ClaimedMessage(**row) for row in rows]
+
+    async def prepare(self, ids: list[int], worker: str) -> list[Outgoing]:
+        rows = await self._rows("prepare", {"ids": ids, "worker": worker})
+        return [Outgoing(**row) for row in rows]
+
+    async def mark_sent(self, message_id: int, worker: str, waha_message_id: str) -> bool:
+        rows = await self._rows("mark_sent", {"id": message_id, "worker": worker, "waha_message_id": waha_message_id})
+        return bool(rows and rows[0]["marked"])
+
+    async def fail(
+        self, message_id: int, worker: str, error: str, retryable: bool, base: dt.timedelta, cap: dt.timedelta
+    ) -> str | None:
+        rows = await self._rows(
+            "fail",
+            {
+                "id": message_id,
+                "worker": worker,
+                "error": error,
+                "retryable": retryable,
+                "base_seconds": base.total_seconds(),
+                "max_seconds": cap.total_seconds(),
+            },
+        )
+        return rows[0]["status"] if rows else None
+
+    async def release(self, ids: list[int], worker: str, reason: str | None, delay_seconds: float = 0) -> int:
+        if not ids:
+            return 0
+        rows = await self._rows(
+            "release", {"ids": ids, "worker": worker, "reason": reason, "delay_seconds": delay_seconds}
+        )
+        return int(rows[0]["released"]) if rows else 0
+
+    async def pause_tenant(self, tenant_id: str, reason: str) -> None:
+        await self._rows("pause_tenant", {"tenant_id": tenant_id, "reason": reason})
+
+    async def waha_connection(self, tenant_id: str) -> WahaConnection | None:
+        rows = await self._rows("waha_connection", {"tenant_id": tenant_id})
+        return WahaConnection(**rows[0]) if rows else None
+
+    async def next_due(self) -> dt.datetime | None:
+        rows = await self._rows("next_due")
+        value = rows[0]["next_at"] if rows else None
+        return value if isinstance(value, dt.datetime) else None

@@ -1,0 +1,84 @@
+"""Worker configuration from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WORKER_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        description="PostgreSQL URL (Supabase: the session pooler or direct connection, as postgres)",
+    )
+    supabase_url: str | None = Field(default=None, description="Supabase project URL, for Realtime wake-ups")
+    supabase_service_role_key: str | None = Field(default=None, description="service role key, for Realtime")
+    wakeup: Literal["auto", "realtime", "listen", "poll"] = Field(
+        default="auto",
+        description="wake-up source: realtime when Supabase settings are given, else LISTEN/NOTIFY; poll only",
+    )
+    worker_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="name of this replica in leases",
+    )
+    pool_size: int = Field(default=8, ge=2, le=100, description="database connections")
+    event_batch_size: int = Field(default=50, ge=1, le=1000, description="inbound events claimed at once")
+    message_batch_size: int = Field(default=100, ge=1, le=1000, description="messages claimed at once")
+    messages_per_tenant_per_batch: int = Field(default=20, ge=1, le=1000)
+    send_concurrency: int = Field(default=200, ge=1, le=5000, description="WAHA requests in flight")
+    lease_seconds: int = Field(default=120, ge=10, le=900, description="lease on claimed rows")
+    poll_interval_seconds: float = Field(default=5.0, gt=0, le=300, description="periodic poll, whatever wakes")
+    retry_base_seconds: float = Field(default=30.0, gt=0, description="first retry delay (doubles each attempt)")
+    retry_max_seconds: float = Field(default=1800.0, gt=0, description="longest retry delay")
+    waha_timeout_seconds: float = Field(default=15.0, gt=0, le=120, description="timeout of one WAHA request")
+    pms_timeout_seconds: float = Field(default=20.0, gt=0, le=120, description="timeout of one PMS request")
+    session_check_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="how often paused WhatsApp sessions are asked whether they are back"
+    )
+    health_host: str = Field(default="0.0.0.0", description="address of /healthz, /readyz, /metrics")  # noqa: S104
+    health_port: int = Field(default=8080, ge=0, le=65535, description="port of the health server (0: any)")
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600, description="time to finish in-flight work")
+    log_level: str = Field(default="INFO", description="loguru level")
+    log_json: bool = Field(default=True, description="one JSON object per log line")
+    prepare_threshold: int | None = Field(
+        default=5, description="psycopg server-side prepare threshold; empty for a transaction pooler"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgres://", "postgresql://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("prepare_threshold", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def wakeup_source(self) -> Literal["realtime", "listen", "poll"]:
+        if self.wakeup != "auto":
+            return self.wakeup
+        return "realtime" if self.supabase_url and self.supabase_service_role_key else "listen"
+
+
+class SettingsError(Exception):
+    """Settings that cannot start the worker; the message names each bad variable."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "WORKER_" + "_".join(str(p) for p in error["loc"]).upper()
+            reason = "is required" if error["type"] == "missing" else error["msg"]
+            problems.append(f"{name} {reason}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

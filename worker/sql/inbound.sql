@@ -1,0 +1,47 @@
+-- Inbound event queue (supabase/migrations/20261126000400_inbound_events.sql holds the rules).
+
+-- name: claim
+select id, tenant_id::text as tenant_id, source::text as source, provider, event_id, event_type,
+       payload, request_id, attempts, max_attempts
+from public.claim_inbound_events_v1(%(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s))
+
+-- name: complete
+select public.complete_inbound_events_v1(%(ids)s, %(worker)s, %(status)s::public.inbound_event_status) as id
+
+-- name: fail
+select public.fail_inbound_event_v1(
+  %(id)s, %(worker)s, %(error)s, %(retryable)s,
+  make_interval(secs => %(base_seconds)s), make_interval(secs => %(max_seconds)s)
+)::text as status
+
+-- name: release
+select public.release_inbound_events_v1(%(ids)s, %(worker)s) as released
+
+-- name: upsert_reservation
+select reservation_id::text as reservation_id, outcome
+from public.upsert_reservation_v1(%(tenant_id)s, %(reservation)s, %(request_id)s, %(job_id)s)
+
+-- name: pms_configuration_for
+select id::text as id from public.pms_configurations
+where tenant_id = %(tenant_id)s and provider::text = %(provider)s
+
+-- name: enqueue_reservation_sync
+select public.enqueue_sync_v1(
+  %(pms_configuration_id)s, 'reservation', 'webhook', %(pms_reservation_id)s, %(request_id)s
+)::text as job_id
+
+-- name: record_message_ack
+select public.record_message_ack_v1(%(tenant_id)s, %(waha_message_id)s, %(ack)s)::text as status
+
+-- name: set_session_status
+update public.waha_configurations
+set session_status = %(status)s
+where tenant_id = %(tenant_id)s and session_name = %(session)s
+  and session_status is distinct from %(status)s
+returning id
+
+-- name: pause_tenant_sends
+select public.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
+
+-- name: opt_out_guest
+select public.opt_out_guest_v1(%(tenant_id)s, %(phone)s, %(reason)s) as opted_out

@@ -1,0 +1,48 @@
+-- Message queue (supabase/migrations/20261126000500_messaging.sql and 20261126003000_send_pacing.sql).
+
+-- name: claim
+select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
+       job_id::text as job_id, attempts, max_attempts
+from public.claim_messages_v2(%(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s))
+
+-- name: prepare
+select id, to_phone, body, language
+from public.prepare_messages_v1(%(ids)s, %(worker)s)
+
+-- name: mark_sent
+select public.mark_message_sent_v1(%(id)s, %(worker)s, %(waha_message_id)s) as marked
+
+-- name: fail
+select public.fail_message_v1(
+  %(id)s, %(worker)s, %(error)s, %(retryable)s,
+  make_interval(secs => %(base_seconds)s), make_interval(secs => %(max_seconds)s)
+)::text as status
+
+-- name: release
+select public.release_messages_v1(%(ids)s, %(worker)s, %(reason)s, make_interval(secs => %(delay_seconds)s))
+  as released
+
+-- name: pause_tenant
+select public.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
+
+-- name: waha_connection
+select base_url, session_name, api_key
+from public.waha_connection_v1(%(tenant_id)s)
+
+-- name: next_due
+select public.next_message_due_v1() as next_at
+
+-- name: paused_sessions
+select w.tenant_id::text as tenant_id, w.base_url, w.session_name, k.api_key, w.sends_paused_reason as reason
+from public.waha_configurations w
+left join private.waha_api_keys k on k.waha_configuration_id = w.id
+where w.sends_paused_at is not null and w.sends_paused_at < now() - make_interval(secs => %(min_age_seconds)s)
+
+-- name: record_session_status
+-- WAHA answered for a paused session: record what it says. WORKING lifts the pause even when the
+-- stored status already was WORKING (the pause came from WAHA being unreachable).
+update public.waha_configurations
+set session_status = %(status)s,
+    sends_paused_reason = case when %(status)s = 'WORKING' then null else sends_paused_reason end,
+    sends_paused_at = case when %(status)s = 'WORKING' then null else sends_paused_at end
+where tenant_id = %(tenant_id)s
