@@ -8,9 +8,9 @@ carries only an id, or when a sync pages through modified reservations.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -92,4 +92,16 @@ class PmsAdapter(Protocol):
         self, http: httpx.AsyncClient, conn: PmsConnection, since: dt.datetime, until: dt.datetime
     ) -> AsyncIterator[Page]:
         """Reservations modified in [since, until), page by page, in the vendor's pagination."""
+        ...
+
+
+@runtime_checkable
+class BatchFetchingAdapter(Protocol):
+    """Optional: an adapter whose vendor can fetch many reservations in one request (Mews takes up
+    to 1,000 ids), so a burst of thin webhooks costs a few API calls instead of one per event."""
+
+    async def fetch_reservations(
+        self, http: httpx.AsyncClient, conn: PmsConnection, pms_reservation_ids: Sequence[str]
+    ) -> Page:
+        """The current state of these reservations; ids the PMS does not know are failures."""
         ...

@@ -31,9 +31,9 @@ import httpx
 from worker.errors import ConfigurationError, PayloadError
 from worker.pms import mapping
 from worker.pms.base import CanonicalReservation, EventAction, Ignore, InboundEvent, Page, PmsConnection, Upsert
-from worker.pms.http import VendorApi, credential
+from worker.pms.http import RetryPolicy, VendorApi, credential
 from worker.pms.paging import Chunk, offset_pages
-from worker.pms.ratelimit import Rate
+from worker.pms.ratelimit import LIMITERS, LimiterRegistry, Rate
 
 PROVIDER = "generic"
 EVENT_TYPES = frozenset({"reservation.created", "reservation.updated", "reservation.cancelled"})
@@ -54,9 +54,9 @@ def canonical_from(data: Any) -> CanonicalReservation:
 class GenericAdapter:
     provider = PROVIDER
 
-    def __init__(self, api: VendorApi | None = None) -> None:
+    def __init__(self, *, policy: RetryPolicy | None = None, limiters: LimiterRegistry | None = None) -> None:
         # Our own contract: no published limit, so a polite 20 requests/s per key.
-        self.api = api or VendorApi(PROVIDER, [Rate(20, 1.0)])
+        self.api = VendorApi(PROVIDER, [Rate(20, 1.0)], policy=policy or RetryPolicy(), limiters=limiters or LIMITERS)
 
     def parse_event(self, event: InboundEvent) -> list[EventAction]:
         payload = event.payload

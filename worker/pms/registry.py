@@ -13,6 +13,15 @@ from functools import cache
 from worker.errors import ConfigurationError
 from worker.pms.base import PmsAdapter
 from worker.pms.generic import GenericAdapter
+from worker.pms.http import RetryPolicy
+from worker.pms.ratelimit import LimiterRegistry
+
+
+class UnknownProvider(ConfigurationError, KeyError):
+    """No adapter for the provider (also a KeyError, for callers that look it up like a dict)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown provider"
 
 
 class AdapterRegistry:
@@ -23,16 +32,21 @@ class AdapterRegistry:
         try:
             return self._adapters[provider]
         except KeyError:
-            raise ConfigurationError(f"no PMS adapter for provider {provider!r}") from None
+            raise UnknownProvider(f"no PMS adapter for provider {provider!r}") from None
 
     @property
     def providers(self) -> list[str]:
         return sorted(self._adapters)
 
 
+def build_registry(*, policy: RetryPolicy | None = None, limiters: LimiterRegistry | None = None) -> AdapterRegistry:
+    """Every adapter, with one retry policy and limiter registry (tests pass fast, private ones)."""
+    return AdapterRegistry([GenericAdapter(policy=policy, limiters=limiters)])
+
+
 @cache
 def default_registry() -> AdapterRegistry:
-    return AdapterRegistry([GenericAdapter()])
+    return build_registry()
 
 
 def adapter_for(provider: str) -> PmsAdapter:

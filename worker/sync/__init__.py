@@ -1,0 +1,1 @@
+"""PMS sync jobs: the runner the worker loop calls, and its database store."""
