@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     message_batch_size: int = Field(default=100, ge=1, le=1000, description="messages claimed at once")
     messages_per_tenant_per_batch: int = Field(default=20, ge=1, le=1000)
     send_concurrency: int = Field(default=200, ge=1, le=5000, description="WAHA requests in flight")
-    lease_seconds: int = Field(default=120, ge=10, le=900, description="lease on claimed rows")
+    lease_seconds: int = Field(default=120, ge=5, le=900, description="lease on claimed rows")
     poll_interval_seconds: float = Field(default=5.0, gt=0, le=300, description="periodic poll, whatever wakes")
     retry_base_seconds: float = Field(default=30.0, gt=0, description="first retry delay (doubles each attempt)")
     retry_max_seconds: float = Field(default=1800.0, gt=0, description="longest retry delay")

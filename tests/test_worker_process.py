@@ -1,0 +1,193 @@
+"""The real worker process: start-up errors, health endpoints, signals, crashes and replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from devstack.simulators.waha import WahaSimulator
+from tests.factories import Factory, Tenant
+from tests.processes import WorkerProcess
+
+pytestmark = pytest.mark.slow
+
+API_KEY = "proc-waha-key"
+FAST = {"lease_seconds": 5, "poll_interval_seconds": 0.5, "shutdown_grace_seconds": 10, "retry_base_seconds": 1}
+
+
+@pytest.fixture
+async def waha() -> AsyncIterator[WahaSimulator]:
+    async with WahaSimulator(api_key=API_KEY, ack_delays=None) as sim:
+        yield sim
+        sim.assert_no_violations()
+
+
+def hotel(db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator) -> Tenant:
+    tenant = factory.tenant("Process Hotel")
+    waha.add_session("default")
+    config = db.execute(
+        "insert into public.waha_configurations (tenant_id, base_url, session_status, send_gap_min_ms, send_gap_max_ms)"
+        " values (%s, %s, 'WORKING', 0, 0) returning id",
+        (tenant.id, waha.base_url),
+    ).fetchone()
+    assert config is not None
+    db.execute("select public.set_waha_api_key(%s, %s)", (config[0], API_KEY))
+    db.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
+    db.execute(
+        "insert into public.message_templates (tenant_id, key, language, body)"
+        " values (%s, 'booking_confirmation', 'en', 'Booked, {{guest_first_name}}!')",
+        (tenant.id,),
+    )
+    db.execute(
+        "insert into public.automation_rules (tenant_id, name, trigger, template_key)"
+        " values (%s, 'Confirmation', 'booking_confirmed', 'booking_confirmation')",
+        (tenant.id,),
+    )
+    return tenant
+
+
+def post_bookings(db: psycopg.Connection[Any], tenant: Tenant, count: int) -> None:
+    """What pms-webhook stores for `count` new generic bookings."""
+    arrival = dt.date.today() + dt.timedelta(days=40)
+    events = []
+    for i in range(count):
+        reservation = {
+            "provider": "generic",
+            "pms_reservation_id": f"P-{i}",
+            "pms_property_id": "PROP-1",
+            "status": "confirmed",
+            "arrival_date": arrival.isoformat(),
+            "departure_date": (arrival + dt.timedelta(days=1)).isoformat(),
+            "pms_updated_at": "2026-11-26T10:00:00Z",
+            "guest": {"full_name": f"Guest {i}", "phone": f"+49151{i:08d}", "language": "en"},
+        }
+        body = {"type": "reservation.created", "timestamp": "2026-11-26T10:00:00Z", "data": reservation}
+        events.append({"event_id": f"evt-{i}", "event_type": "reservation.created", "payload": body})
+    db.execute(
+        "select count(*) from public.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb, 'req-proc')",
+        (tenant.id, json.dumps(events)),
+    )
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 30) -> None:
+    async with asyncio.timeout(seconds):
+        while not check():  # noqa: ASYNC110 (the state is in the database; polling it is the point)
+            await asyncio.sleep(0.1)
+
+
+def count(db: psycopg.Connection[Any], sql: str) -> int:
+    row = db.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_a_missing_setting_stops_start_up_with_one_clear_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "worker"],
+        env={"PATH": "/usr/bin:/bin", "WORKER_POOL_SIZE": "many"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "worker: invalid configuration: WORKER_DATABASE_URL is required; "
+        "WORKER_POOL_SIZE Input should be a valid integer, unable to parse string as an integer"
+    ]
+
+
+async def test_health_endpoints_and_graceful_stop(clean_db: str) -> None:
+    worker = await WorkerProcess(clean_db, **FAST).start()
+    try:
+        port = await worker.health_port()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/healthz")).status_code == 200
+            await worker.wait_for_log(lambda line: "listening for wake-ups" in str(line.get("msg")))
+            ready = await client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            metrics = (await client.get("/metrics")).text
+            assert "worker_claim_latency_seconds" in metrics
+        worker.signal(signal.SIGTERM)
+        assert await worker.wait() == 0
+    finally:
+        await worker.stop()
+
+
+async def test_events_become_sent_messages_through_the_running_worker(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, clean_db: str
+) -> None:
+    tenant = hotel(db, factory, waha)
+    worker = await WorkerProcess(clean_db, **FAST).start()
+    try:
+        await worker.wait_for_log(lambda line: "listening for wake-ups" in str(line.get("msg")))
+        post_bookings(db, tenant, 5)
+        await eventually(lambda: count(db, "select count(*) from public.message_logs where status = 'sent'") == 5)
+        traced = [line for line in worker.lines if line.get("requestId") == "req-proc"]
+        assert any("reservation created" in str(line["msg"]) for line in traced)
+        assert any("message sent" in str(line["msg"]) for line in traced), "the request id reaches the send"
+    finally:
+        await worker.stop()
+
+
+async def test_a_killed_worker_loses_no_message(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, clean_db: str
+) -> None:
+    tenant = hotel(db, factory, waha)
+    waha.set_latency(3.0)  # sends are in flight when the worker dies
+    post_bookings(db, tenant, 10)
+    first = await WorkerProcess(clean_db, **FAST).start()
+    try:
+        await eventually(lambda: count(db, "select count(*) from public.message_logs where status = 'sending'") > 0)
+        first.signal(signal.SIGKILL)
+        assert await first.wait() == -signal.SIGKILL
+    finally:
+        await first.stop()
+    in_flight = count(db, "select count(*) from public.message_logs where status = 'sending'")
+    assert in_flight > 0
+
+    waha.set_latency(0.0)
+    second = await WorkerProcess(clean_db, **FAST).start()
+    try:
+        await eventually(
+            lambda: count(db, "select count(*) from public.message_logs where status = 'sent'") == 10, seconds=60
+        )
+    finally:
+        await second.stop()
+    assert count(db, "select count(*) from public.inbound_events where status = 'succeeded'") == 10
+    guests = {m.chat_id for m in waha.sent("default")}
+    assert len(guests) == 10, "every guest got their confirmation"
+    # At-least-once: only a message that was in flight at the kill may have gone out twice.
+    assert len(waha.sent("default")) <= 10 + in_flight
+
+
+async def test_two_workers_share_the_queues_without_doing_anything_twice(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, clean_db: str
+) -> None:
+    tenant = hotel(db, factory, waha)
+    workers = [await WorkerProcess(clean_db, **FAST, event_batch_size=5).start() for _ in range(2)]
+    try:
+        for w in workers:
+            await w.wait_for_log(lambda line: "listening for wake-ups" in str(line.get("msg")))
+        post_bookings(db, tenant, 60)
+        await eventually(
+            lambda: count(db, "select count(*) from public.message_logs where status = 'sent'") == 60, seconds=60
+        )
+    finally:
+        for w in workers:
+            await w.stop()
+    assert count(db, "select count(*) from public.inbound_events where attempts <> 1") == 0
+    assert count(db, "select count(*) from public.message_logs where attempts <> 1") == 0
+    assert len(waha.sent("default")) == 60, "no guest got a message twice"
+    shares = [sum("reservation created" in str(line.get("msg")) for line in w.lines) for w in workers]
+    assert sum(shares) == 60
+    assert all(shares), f"both workers took a share of the events: {shares}"
