@@ -185,3 +185,44 @@ def test_stop_words_match_whole_replies_only() -> None:
     assert not is_stop_request("Please don't stop the room cleaning")
     assert not is_stop_request("")
     assert not is_stop_request(None)
+
+
+async def test_a_guest_replying_stop_is_opted_out_and_their_messages_cancelled(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant)
+    db.execute(
+        "insert into public.message_templates (tenant_id, key, language, body) values (%s, 'welcome', 'en', 'Hi')",
+        (tenant.id,),
+    )
+    db.execute(
+        "insert into public.automation_rules (tenant_id, name, trigger, offset_days, send_at_local, template_key)"
+        " values (%s, 'Welcome', 'arrival_day', 0, '14:00', 'welcome')",
+        (tenant.id,),
+    )
+    factory.reservation(tenant, arrival_date="2027-06-01", departure_date="2027-06-03")
+    assert db.execute("select status::text from public.message_logs").fetchall() == [("scheduled",)]
+
+    reply = {"id": "false_4915112345678@c.us_3EB0AA", "from": "4915112345678@c.us", "fromMe": False, "body": "STOP"}
+    ingest(db, tenant, "waha", "waha", [waha_event("message", reply)])
+    await processor.run_batch()
+
+    guest = db.execute("select whatsapp_opt_in, opted_out_at is not null from public.guests").fetchone()
+    assert guest == (False, True)
+    assert db.execute("select status::text from public.message_logs").fetchall() == [("cancelled",)]
+    assert event_states(db)[0][1] == "succeeded"
+
+
+async def test_an_ordinary_reply_changes_nothing(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    factory.reservation(tenant)
+    reply = {"id": "false_x", "from": "4915112345678@c.us", "fromMe": False, "body": "Can I check in early?"}
+    ingest(db, tenant, "waha", "waha", [waha_event("message", reply)])
+
+    await processor.run_batch()
+
+    assert db.execute("select whatsapp_opt_in from public.guests").fetchone() == (True,)
+    assert event_states(db)[0][1] == "ignored"
