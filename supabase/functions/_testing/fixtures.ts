@@ -176,3 +176,39 @@ export function genericBody(
   body.data.pms_reservation_id = reservationId;
   return JSON.stringify(body);
 }
+
+export const TEST_JWT_SECRET = "deno-tests-jwt-secret-with-at-least-32-characters";
+
+/** A Supabase access token as Auth would issue it for `userId`. */
+export async function accessToken(
+  userId: string,
+  { role = "authenticated", expiresIn = "1h", secret = TEST_JWT_SECRET } = {},
+): Promise<string> {
+  const { SignJWT } = await import("jose");
+  return await new SignJWT({ role, aal: "aal1", session_id: crypto.randomUUID() })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(userId)
+    .setAudience("authenticated")
+    .setIssuer("http://127.0.0.1:54321/auth/v1")
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** A user in auth.users who is a member of `tenant` with `role` (null: not a member). */
+export async function createMember(sql: Sql, tenant: Tenant, role: "owner" | "admin" | "staff" | null): Promise<string> {
+  const userId = crypto.randomUUID();
+  await sql`insert into auth.users (id, email, role, aud) values (${userId}, ${`${userId}@example.test`}, 'authenticated', 'authenticated')`;
+  if (role !== null) {
+    await sql`insert into public.tenant_members (tenant_id, user_id, role) values (${tenant.id}, ${userId}, ${role}::public.member_role)`;
+  }
+  return userId;
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}

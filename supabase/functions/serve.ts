@@ -1,0 +1,97 @@
+// The local stand-in for Supabase's functions gateway: every function under
+// http://127.0.0.1:54321/functions/v1/<name>, without Docker. `make functions` runs it.
+//
+//   SUPABASE_DB_URL      database (default: `make db`'s postgresql://postgres@127.0.0.1:54322/postgres)
+//   PORT, HOST           where to listen (default 54321 on 127.0.0.1)
+//   SUPABASE_JWT_SECRET  verifies dashboard users' tokens for waha-session (default: the
+//                        Supabase CLI's local secret)
+//   FUNCTIONS_URL        the URL WAHA should post webhooks to (default: this server)
+//
+// Like the gateway it hands each function the path without /functions/v1, and it does not check
+// JWTs itself: waha-session verifies them, the webhook functions use their own schemes.
+import { connect, LOCAL_DB_URL } from "./_shared/db.ts";
+import { errorResponse, HttpError, jsonResponse, requestIdOf } from "./_shared/http.ts";
+import { stdoutSink } from "./_shared/log.ts";
+import { createHandler as pmsWebhook } from "./pms-webhook/handler.ts";
+import { createHandler as wahaWebhook } from "./waha-webhook/handler.ts";
+import { hs256Verifier, LOCAL_JWT_SECRET } from "./waha-session/auth.ts";
+import { createHandler as wahaSession } from "./waha-session/handler.ts";
+
+export type Handler = (req: Request) => Promise<Response>;
+
+export function createRouter(functions: Record<string, Handler>): Handler {
+  return async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    if (url.pathname === "/health") {
+      return jsonResponse(200, { ok: true, functions: Object.keys(functions) }, requestIdOf(req));
+    }
+    const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
+    const handler = match ? functions[match[1]] : undefined;
+    if (!match || handler === undefined) {
+      const known = Object.keys(functions).map((n) => `/functions/v1/${n}`).join(", ");
+      return errorResponse(new HttpError(404, "not_found", `no such function; serving ${known}`), requestIdOf(req));
+    }
+    const inner = new URL(url);
+    inner.pathname = `/${match[1]}${match[2] ?? ""}`;
+    return await handler(new Request(inner, req));
+  };
+}
+
+export interface LocalServerOptions {
+  databaseUrl?: string;
+  port?: number;
+  hostname?: string;
+  jwtSecret?: string;
+  functionsUrl?: string;
+  signal?: AbortSignal;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+/** Starts the server (port 0 picks a free one); it listens once this returns. */
+export function serveFunctions(
+  options: LocalServerOptions = {},
+): { server: Deno.HttpServer<Deno.NetAddr>; url: string } {
+  const sql = connect(options.databaseUrl ?? LOCAL_DB_URL, { applicationName: "local-functions" });
+  const log = options.log ?? stdoutSink;
+  let router: Handler | undefined;
+  const server = Deno.serve({
+    port: options.port ?? 54321,
+    hostname: options.hostname ?? "127.0.0.1",
+    signal: options.signal,
+    onListen: () => {},
+  }, (req) => router!(req));
+  const url = `http://${server.addr.hostname}:${server.addr.port}`;
+  const deps = { sql: () => sql, now: Date.now, log };
+  router = createRouter({
+    "pms-webhook": pmsWebhook(deps),
+    "waha-webhook": wahaWebhook(deps),
+    "waha-session": wahaSession({
+      sql: () => sql,
+      log,
+      verifyJwt: hs256Verifier(options.jwtSecret ?? LOCAL_JWT_SECRET),
+      functionsUrl: options.functionsUrl ?? `${url}/functions/v1`,
+    }),
+  });
+  server.finished.then(() => sql.end());
+  return { server, url };
+}
+
+if (import.meta.main) {
+  const env = Deno.env;
+  const controller = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => controller.abort());
+  const { url } = serveFunctions({
+    databaseUrl: env.get("SUPABASE_DB_URL"),
+    port: Number(env.get("PORT") ?? 54321),
+    hostname: env.get("HOST") ?? "127.0.0.1",
+    jwtSecret: env.get("SUPABASE_JWT_SECRET") ?? env.get("JWT_SECRET"),
+    functionsUrl: env.get("FUNCTIONS_URL"),
+    signal: controller.signal,
+  });
+  console.log(JSON.stringify({
+    level: "info",
+    msg: "edge functions listening",
+    url: `${url}/functions/v1`,
+    functions: ["pms-webhook", "waha-webhook", "waha-session"],
+  }));
+}
