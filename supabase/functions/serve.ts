@@ -53,16 +53,17 @@ export function serveFunctions(
 ): { server: Deno.HttpServer<Deno.NetAddr>; url: string } {
   const sql = connect(options.databaseUrl ?? LOCAL_DB_URL, { applicationName: "local-functions" });
   const log = options.log ?? stdoutSink;
-  let router: Handler | undefined;
+  // The router needs the address the server got, so it is filled in right after listening.
+  const routing: { router?: Handler } = {};
   const server = Deno.serve({
     port: options.port ?? 54321,
     hostname: options.hostname ?? "127.0.0.1",
     signal: options.signal,
     onListen: () => {},
-  }, (req) => router!(req));
+  }, (req) => routing.router!(req));
   const url = `http://${server.addr.hostname}:${server.addr.port}`;
   const deps = { sql: () => sql, now: Date.now, log };
-  router = createRouter({
+  routing.router = createRouter({
     "pms-webhook": pmsWebhook(deps),
     "waha-webhook": wahaWebhook(deps),
     "waha-session": wahaSession({

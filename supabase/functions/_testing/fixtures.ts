@@ -196,7 +196,11 @@ export async function accessToken(
 }
 
 /** A user in auth.users who is a member of `tenant` with `role` (null: not a member). */
-export async function createMember(sql: Sql, tenant: Tenant, role: "owner" | "admin" | "staff" | null): Promise<string> {
+export async function createMember(
+  sql: Sql,
+  tenant: Tenant,
+  role: "owner" | "admin" | "staff" | null,
+): Promise<string> {
   const userId = crypto.randomUUID();
   await sql`insert into auth.users (id, email, role, aud) values (${userId}, ${`${userId}@example.test`}, 'authenticated', 'authenticated')`;
   if (role !== null) {
