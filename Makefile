@@ -1,5 +1,5 @@
 # Two commands set up a fresh machine: `make demo` runs the system, `make test` runs the tests.
-.PHONY: setup test demo db db-stop db-reset lint fmt clean
+.PHONY: setup test demo db db-stop db-reset functions lint fmt clean
 
 PY := .venv/bin/python
 
@@ -14,6 +14,11 @@ demo: db
 
 db: setup
 	$(PY) -m devstack db
+
+# Every edge function on http://127.0.0.1:54321/functions/v1/<name>, against SUPABASE_DB_URL
+# (default: the database `make db` starts). Ctrl-C stops it.
+functions: setup
+	cd supabase/functions && ../../.venv/bin/deno run --allow-net --allow-env serve.ts
 
 db-stop:
 	$(PY) -m devstack db-stop

@@ -49,6 +49,8 @@ if [ ! -x node_modules/.bin/supabase ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The edge functions' npm packages, exactly as deno.lock pins them (--frozen fails on a lock
+# that no longer matches deno.json instead of rewriting it).
 if [ -f supabase/functions/deno.json ]; then
-  (cd supabase/functions && ../../.venv/bin/deno install --quiet)
+  (cd supabase/functions && ../../.venv/bin/deno install --frozen --quiet)
 fi

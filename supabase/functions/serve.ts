@@ -33,7 +33,8 @@ export function createRouter(functions: Record<string, Handler>): Handler {
     }
     const inner = new URL(url);
     inner.pathname = `/${match[1]}${match[2] ?? ""}`;
-    return await handler(new Request(inner, req));
+    // A fresh Request (not `new Request(inner, req)`, which would also copy req.signal).
+    return await handler(new Request(inner, { method: req.method, headers: req.headers, body: req.body }));
   };
 }
 
