@@ -140,7 +140,11 @@ async function ingest(
   }
   line.tenantId = context.tenantId;
   const verdict = await spec.verify(context.scheme, facts, context.secrets);
-  if (!verdict.ok) throw unauthorized(`${context.scheme}: ${verdict.failure}`);
+  if (!verdict.ok) {
+    // Same answer either way; the log says whether the tenant simply has no secret set yet.
+    const why = context.secrets.length === 0 ? "no active webhook secret is set" : verdict.failure;
+    throw unauthorized(`${context.scheme}: ${why}`);
+  }
 
   const parsed = parseJson(facts.body);
   assertStorable(parsed);

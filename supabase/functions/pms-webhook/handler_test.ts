@@ -166,6 +166,17 @@ Deno.test("generic: an inactive configuration accepts nothing", opts, async () =
   assert.equal(await countEvents(sql, tenant), 0);
 });
 
+Deno.test("generic: a configuration without a secret accepts nothing, and the log says why", opts, async () => {
+  const tenant = await createTenant(sql, "no-secret");
+  await createPmsConfig(sql, tenant, "generic", "standard_webhooks");
+  const res = await handle(
+    await standardWebhookRequest(`/pms-webhook/generic/${tenant.webhookKey}`, genericBody(), newStandardSecret()),
+  );
+  assert.equal(res.status, 401);
+  assert.match(String(lastLine().reason), /no active webhook secret/);
+  assert.equal(await countEvents(sql, tenant), 0);
+});
+
 Deno.test("generic: 50 concurrent deliveries of the same event store one row", opts, async () => {
   const { tenant, secret, path } = await genericTenant();
   const body = genericBody();
