@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ from devstack.simulators.pms.generic import GenericPmsSimulator
 from devstack.simulators.pms.harness import (
     configuration,
     configure,
+    cron_paused,
     drain,
     fast_registry,
     jobs,
@@ -44,6 +45,12 @@ def booking(n: int, modified: dt.datetime, **changes: Any) -> Booking:
     }
     values.update(changes)
     return Booking(**values)
+
+
+@pytest.fixture(autouse=True)
+def _no_scheduled_syncs(db: Any) -> Iterator[None]:
+    with cron_paused(db):
+        yield
 
 
 @pytest.fixture

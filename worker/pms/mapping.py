@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs in the lock file
 
-from worker.errors import PayloadError
+from worker.errors import PayloadError, WorkerError
 from worker.pms.base import CanonicalReservation
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "canonical-reservation.schema.json"
@@ -67,7 +67,7 @@ GUESTY_UNBOOKED = frozenset(
 )
 
 
-class NotABooking(Exception):
+class NotABooking(WorkerError):
     """A vendor record that is not (yet) a booking (an inquiry, an option): skipped, not failed."""
 
 

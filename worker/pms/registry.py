@@ -11,9 +11,14 @@ from collections.abc import Iterable
 from functools import cache
 
 from worker.errors import ConfigurationError
+from worker.pms.apaleo import ApaleoAdapter
 from worker.pms.base import PmsAdapter
+from worker.pms.cloudbeds import CloudbedsAdapter
 from worker.pms.generic import GenericAdapter
+from worker.pms.guesty import GuestyAdapter
 from worker.pms.http import RetryPolicy
+from worker.pms.mews import MewsAdapter
+from worker.pms.oauth import TokenCache
 from worker.pms.ratelimit import LimiterRegistry
 
 
@@ -39,9 +44,20 @@ class AdapterRegistry:
         return sorted(self._adapters)
 
 
-def build_registry(*, policy: RetryPolicy | None = None, limiters: LimiterRegistry | None = None) -> AdapterRegistry:
-    """Every adapter, with one retry policy and limiter registry (tests pass fast, private ones)."""
-    return AdapterRegistry([GenericAdapter(policy=policy, limiters=limiters)])
+def build_registry(
+    *, policy: RetryPolicy | None = None, limiters: LimiterRegistry | None = None, tokens: TokenCache | None = None
+) -> AdapterRegistry:
+    """Every adapter, sharing one retry policy, limiter registry and token cache (the defaults are
+    the process-wide ones; tests pass fast retries and private registries)."""
+    return AdapterRegistry(
+        [
+            GenericAdapter(policy=policy, limiters=limiters),
+            ApaleoAdapter(policy=policy, limiters=limiters, tokens=tokens),
+            MewsAdapter(policy=policy, limiters=limiters),
+            CloudbedsAdapter(policy=policy, limiters=limiters),
+            GuestyAdapter(policy=policy, limiters=limiters, tokens=tokens),
+        ]
+    )
 
 
 @cache

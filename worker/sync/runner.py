@@ -36,6 +36,7 @@ from worker import metrics
 from worker.errors import ConfigurationError, PayloadError, TransientError, WorkerError
 from worker.pms.base import BatchFetchingAdapter, CanonicalReservation, Page, PmsAdapter, PmsConnection
 from worker.pms.http import NotFound, RequestRejected
+from worker.pms.mapping import NotABooking
 from worker.pms.registry import AdapterRegistry, default_registry
 from worker.sync.store import PmsOutcome, SyncJob, SyncStore, SyncTarget, UpsertResult
 
@@ -256,6 +257,9 @@ async def _execute(
         if job.kind == "reservation":
             return await _sync_reservations(store, http, worker_id, job, settings, adapter, target, counts)
         return await _sync_window(store, http, job, settings, adapter, target, counts)
+    except NotABooking as exc:
+        # An inquiry or option, not (yet) a booking: nothing to store, nothing wrong.
+        return Result(True, counts, f"skipped: {exc}", "ok")
     except ConfigurationError as exc:
         return Result(False, counts, str(exc), "rejected")
     except TransientError as exc:
@@ -327,6 +331,9 @@ async def _fetch_many(http: httpx.AsyncClient, adapter: PmsAdapter, conn: PmsCon
     for pms_id in ids:
         try:
             page.reservations.append(await adapter.fetch_reservation(http, conn, pms_id))
+        except NotABooking:
+            if len(ids) == 1:
+                raise
         except (NotFound, PayloadError) as exc:
             # One missing or unreadable reservation does not stop the others.
             if len(ids) == 1:

@@ -23,7 +23,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -52,6 +53,8 @@ class Booking:
     children: int = 0
     room: str | None = None
     created: dt.datetime | None = None
+    # The vendor's own status when it has no canonical equivalent (an inquiry, an option).
+    vendor_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,16 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def local_instant(day: dt.date, clock: dt.time, timezone: str) -> dt.datetime:
+    """`clock` on `day` in the property's time zone (e.g. the 15:00 check-in) as an aware time."""
+    return dt.datetime.combine(day, clock, tzinfo=ZoneInfo(timezone))
+
+
+def iso_z(value: dt.datetime) -> str:
+    text = value.astimezone(dt.UTC).isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
 class PmsSimulator:
     vendor = "pms"
 
@@ -102,7 +115,7 @@ class PmsSimulator:
         self._pages_served = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
-    async def __aenter__(self) -> PmsSimulator:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -144,8 +157,12 @@ class PmsSimulator:
     def known_credential(self, credential: str) -> bool:
         raise NotImplementedError
 
-    def unauthorized(self, message: str) -> web.StreamResponse:
+    def unauthorized(self, request: web.Request, message: str) -> web.StreamResponse:
         return web.json_response({"message": message}, status=401)
+
+    def limited(self, request: web.Request) -> bool:
+        """Whether the request counts against the vendor's rate limit."""
+        return True
 
     # -- test controls -------------------------------------------------------------------------
     def put(self, *bookings: Booking) -> None:
@@ -218,10 +235,10 @@ class PmsSimulator:
         if self.faults.fail:
             return web.json_response({"message": "internal error"}, status=self.faults.fail.popleft())
         if credential is None or not self.known_credential(credential) or credential in self.faults.revoked:
-            return self.unauthorized("invalid or revoked credentials")
+            return self.unauthorized(request, "invalid or revoked credentials")
         if self.faults.throttle:
             return self._too_many(self.faults.throttle.popleft())
-        if self.limit is not None:
+        if self.limit is not None and self.limited(request):
             wait = self._count(credential, self.limit)
             if wait > 0:
                 return self._too_many(wait)

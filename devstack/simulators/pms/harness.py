@@ -8,9 +8,10 @@ enqueue_sync_v1 'reservation' 'webhook'), so these tests do not need the worker 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from worker.pms import registry as pms_registry
 from worker.pms.base import Fetch, Ignore, InboundEvent, Upsert
 from worker.pms.http import RetryPolicy
+from worker.pms.oauth import TokenCache
 from worker.pms.ratelimit import LimiterRegistry
 from worker.pms.registry import AdapterRegistry
 from worker.sync.runner import SyncSettings, run_next_job
@@ -33,7 +35,18 @@ FAST_RETRIES = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 
 
 def fast_registry(policy: RetryPolicy = FAST_RETRIES) -> AdapterRegistry:
-    return pms_registry.build_registry(policy=policy, limiters=LimiterRegistry())
+    return pms_registry.build_registry(policy=policy, limiters=LimiterRegistry(), tokens=TokenCache())
+
+
+@contextlib.contextmanager
+def cron_paused(db: Conn, jobname: str = "pms-incremental-syncs") -> Iterator[None]:
+    """pg_cron runs in the test cluster too: a scheduled sync landing in the middle of a test would
+    be a job the test did not ask for. Tests that count jobs switch the schedule off meanwhile."""
+    db.execute("update cron.job set active = false where jobname = %s", (jobname,))
+    try:
+        yield
+    finally:
+        db.execute("update cron.job set active = true where jobname = %s", (jobname,))
 
 
 def configure(
@@ -170,3 +183,30 @@ def reservations(db: Conn) -> dict[str, dict[str, Any]]:
             " from public.reservations r left join public.guests g on g.id = r.guest_id"
         )
         return {row["pms_reservation_id"]: row for row in cur.fetchall()}
+
+
+def add_booking_confirmation(db: Conn, tenant_id: Any) -> None:
+    """A booking-confirmation rule with English and German templates, so a new reservation plans
+    a message (the planning itself is the messaging migrations' business)."""
+    db.execute(
+        "insert into public.message_templates (tenant_id, key, language, body) values"
+        " (%s, 'booking_confirmation', 'en', 'Hello {{guest_first_name}}, see you on {{arrival_date}}!'),"
+        " (%s, 'booking_confirmation', 'de', 'Hallo {{guest_first_name}}, bis zum {{arrival_date}}!')",
+        (tenant_id, tenant_id),
+    )
+    db.execute(
+        "insert into public.automation_rules (tenant_id, name, trigger, template_key)"
+        " values (%s, 'Booking confirmation', 'booking_confirmed', 'booking_confirmation')",
+        (tenant_id,),
+    )
+
+
+def planned_messages(db: Conn) -> list[dict[str, Any]]:
+    with db.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "select r.pms_reservation_id, m.template_key, m.language, m.to_phone, m.status::text as status,"
+            " m.request_id, m.job_id::text"
+            " from public.message_logs m join public.reservations r on r.id = m.reservation_id"
+            " order by r.pms_reservation_id, m.template_key"
+        )
+        return list(cur.fetchall())
