@@ -15,7 +15,7 @@ export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-charact
  * otherwise the project's published signing keys (asymmetric keys, Supabase's newer default),
  * fetched from SUPABASE_URL/auth/v1/.well-known/jwks.json and cached.
  */
-export function jwtVerifierFromEnv(env = Deno.env): JwtVerifier {
+export function jwtVerifierFromEnv(env: { get(key: string): string | undefined } = Deno.env): JwtVerifier {
   const secret = env.get("SUPABASE_JWT_SECRET") ?? env.get("JWT_SECRET");
   if (secret) return hs256Verifier(secret);
   const url = env.get("SUPABASE_URL");

@@ -245,7 +245,7 @@ function failure(error: unknown, requestId: string, line: LogLine): Response {
 }
 
 /** SUPABASE_URL/functions/v1 on Supabase; FUNCTIONS_URL overrides it (the local server sets it). */
-export function functionsUrlFromEnv(env = Deno.env): string {
+export function functionsUrlFromEnv(env: { get(key: string): string | undefined } = Deno.env): string {
   const explicit = env.get("FUNCTIONS_URL");
   if (explicit) return explicit;
   const supabaseUrl = env.get("SUPABASE_URL");
