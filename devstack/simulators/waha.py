@@ -34,7 +34,13 @@ one-to-one chats (`participant`, `mediaUrl`) or sends as null (`environment.brow
 the simulator fills them (the chat id, "", "") so that spec-validating receivers accept them.
 
 Everything a test controls is a method here and, for the demo and the benchmarks where the
-simulator is a separate process, an endpoint under /_sim/ (see `_control_routes`).
+simulator is a separate process, an endpoint under /_sim/ (see `_control_routes`; it takes no
+API key - the simulator is test infrastructure and listens on 127.0.0.1 by default).
+
+Throughput measured on the 2-core dev machine: ~1,300 sendText/s over 1,000 sessions at 50 ms
+latency (~0.3 ms CPU a request); each webhook costs another ~0.2 ms, so at full rate three ack
+webhooks per message need most of a core - turn automatic acks off (`ack_delays=None`,
+`--ack-delays-ms off`) or subscribe to fewer events when that matters.
 """
 
 from __future__ import annotations
