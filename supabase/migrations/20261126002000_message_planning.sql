@@ -72,21 +72,55 @@ begin
 end
 $$;
 
--- Defers an instant that falls into the quiet window [p_start, p_end) local time (a window that
--- may cross midnight; start = end means no quiet hours) to the end of that window.
-create function private.after_quiet_hours(p_at timestamptz, p_timezone text, p_start time, p_end time)
-returns timestamptz
-language sql stable
+-- Whether a local time of day is inside the quiet window [p_start, p_end), a window that may
+-- cross midnight; start = end means no quiet hours.
+create function private.in_quiet_hours(p_time time, p_start time, p_end time) returns boolean
+language sql immutable
 set search_path = ''
 as $$
   select case
-    when p_start = p_end then p_at
-    when p_start < p_end and not (l.t >= p_start and l.t < p_end) then p_at
-    when p_start > p_end and not (l.t >= p_start or l.t < p_end) then p_at
-    -- Quiet: the window ends today if it has not yet, else tomorrow.
-    else private.local_instant((l.d + case when l.t < p_end then 0 else 1 end) + p_end, p_timezone)
+    when p_start = p_end then false
+    when p_start < p_end then p_time >= p_start and p_time < p_end
+    else p_time >= p_start or p_time < p_end
   end
-  from (select (p_at at time zone p_timezone)::date as d, (p_at at time zone p_timezone)::time as t) l
+$$;
+
+-- Defers an instant inside the property's quiet hours to the end of the quiet window: the first
+-- instant the clock shows quiet_hours_end (a fall-back that briefly sets the clock before the
+-- window's start does not end it). Without a timezone (no property) nothing is deferred.
+create function private.after_quiet_hours(p_at timestamptz, p_timezone text, p_start time, p_end time)
+returns timestamptz
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_at timestamptz := p_at;
+  v_local timestamp;
+  v_end timestamp;
+  v_next timestamptz;
+begin
+  if p_timezone is null or p_start is null or p_end is null then
+    return p_at;
+  end if;
+  -- One round almost always. Another only when the end of the window is itself quiet: when the
+  -- allowed hours of a day fall entirely into a spring-forward gap (the next day's end then).
+  for i in 1..3 loop
+    v_local := v_at at time zone p_timezone;
+    if not private.in_quiet_hours(v_local::time, p_start, p_end) then
+      return v_at;
+    end if;
+    -- The window ends today if it has not yet, else tomorrow.
+    v_end := (v_local::date + case when v_local::time < p_end then 0 else 1 end) + p_end;
+    v_next := private.local_instant(v_end, p_timezone);
+    if v_next <= v_at then
+      -- An end in a fall-back overlap whose first occurrence has passed (we are in the repeated
+      -- hour): its second occurrence, which is what PostgreSQL's own conversion gives.
+      v_next := v_end at time zone p_timezone;
+    end if;
+    v_at := v_next;
+  end loop;
+  return v_at;
+end
 $$;
 
 -- When a rule sends for a reservation, quiet hours applied. Timed rules without a time of day
@@ -287,7 +321,7 @@ as $$
       case
         when j.cancel_reason is not null then 'cancelled'
         -- An opt-out cancels what was planned; only new rows are "skipped" for it.
-        when j.skip_reason = 'guest opted out of WhatsApp messages' and j.existing_status = 'cancelled'
+        when j.skip_reason = 'guest opted out of WhatsApp messages' and (j.is_pending or j.existing_status = 'cancelled')
           then 'cancelled'
         when j.skip_reason is not null then 'skipped'
         when j.is_pending and j.send_at = j.existing_at then j.existing_status::text
@@ -417,9 +451,10 @@ when ((old.status, old.arrival_date, old.departure_date, old.property_id, old.gu
       is distinct from (new.status, new.arrival_date, new.departure_date, new.property_id, new.guest_id))
 execute function private.plan_reservation_messages();
 
--- Opting out cancels every message of the guest not sent yet. Any other change that matters
--- (opting back in, a phone number added, fixed or removed, a new name or language) re-plans the
--- guest's reservations, so rows skipped for a missing phone come back and previews stay current.
+-- Opting out cancels every message of the guest not sent yet (planned or written by hand). Any
+-- change that matters (opting out or back in, a phone number added, fixed or removed, a new name
+-- or language) re-plans the guest's reservations, so rows skipped for a missing phone come back,
+-- reasons stay true and previews stay current.
 create function private.plan_guest_messages() returns trigger
 language plpgsql security definer
 set search_path = ''
@@ -429,7 +464,6 @@ begin
     update public.message_logs m
     set status = 'cancelled', last_error = 'guest opted out of WhatsApp messages'
     where m.tenant_id = new.tenant_id and m.guest_id = new.id and m.status in ('scheduled', 'queued', 'failed');
-    return null;
   end if;
   perform private.plan_messages(
     array(select r.id from public.reservations r where r.tenant_id = new.tenant_id and r.guest_id = new.id),
@@ -673,6 +707,7 @@ $$;
 -- ============================================================================================
 revoke all on function private.utc_offset(timestamptz, text) from public;
 revoke all on function private.local_instant(timestamp, text) from public;
+revoke all on function private.in_quiet_hours(time, time, time) from public;
 revoke all on function private.after_quiet_hours(timestamptz, text, time, time) from public;
 revoke all on function private.rule_send_at(public.automation_trigger, integer, time, date, date, public.properties, timestamptz) from public;
 revoke all on function private.choose_template(uuid, text, text, text) from public;
@@ -690,6 +725,7 @@ revoke all on function private.plan_property_messages() from public;
 -- The worker's prepare_messages_v1 runs as service_role and uses the helpers.
 grant execute on function private.utc_offset(timestamptz, text) to service_role;
 grant execute on function private.local_instant(timestamp, text) to service_role;
+grant execute on function private.in_quiet_hours(time, time, time) to service_role;
 grant execute on function private.after_quiet_hours(timestamptz, text, time, time) to service_role;
 grant execute on function private.rule_send_at(public.automation_trigger, integer, time, date, date, public.properties, timestamptz) to service_role;
 grant execute on function private.choose_template(uuid, text, text, text) to service_role;

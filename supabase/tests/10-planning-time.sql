@@ -1,7 +1,7 @@
 -- Local times in a property's timezone: DST gaps and overlaps, quiet hours, and when each kind of
 -- rule sends. Pure functions, so the expected instants are written out in UTC.
 begin;
-select plan(31);
+select plan(34);
 
 set local timezone = 'UTC';
 
@@ -66,6 +66,16 @@ select is(private.after_quiet_hours('2027-06-01 21:30+00', 'Europe/Berlin', '00:
 select is(private.after_quiet_hours('2027-03-28 00:30+00', 'Europe/Berlin', '23:00', '02:30'),
   '2027-03-28 01:00+00'::timestamptz,
   'a window ending inside the spring-forward gap ends when the gap ends');
+
+select is(private.after_quiet_hours('2026-10-24 23:10+00', 'Europe/Berlin', '01:00', '02:30'),
+  '2026-10-25 00:30+00'::timestamptz,
+  'a window ending inside the fall-back overlap ends at its first occurrence');
+select is(private.after_quiet_hours('2026-10-25 01:10+00', 'Europe/Berlin', '01:00', '02:30'),
+  '2026-10-25 01:30+00'::timestamptz,
+  'but during the repeated hour, at its second occurrence (never earlier than the message)');
+select is(private.after_quiet_hours('2026-03-29 00:59+00', 'Europe/London', '01:01', '01:00'),
+  '2026-03-30 00:00+00'::timestamptz,
+  'when a day''s only allowed minute falls into the spring-forward gap: the next day''s');
 
 -- When each kind of rule sends ---------------------------------------------------------------
 create temporary table prop on commit drop as
