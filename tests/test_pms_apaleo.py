@@ -183,7 +183,7 @@ async def test_the_sample_webhook_ends_as_a_reservation_with_its_message_planned
     connect(db, tenant, pms)
     add_booking_confirmation(db, tenant.id)
     body = sample("webhooks/apaleo/reservation-created.json")
-    stored = store_event(db, tenant.id, "apaleo", "Reservation/created", body, event_id=body["id"], request_id="req-ap")
+    stored = store_event(db, tenant.id, "apaleo", "reservation/created", body, event_id=body["id"], request_id="req-ap")
     assert stored is not None
     assert apply_event(db, stored) == ["fetch:XPGMSXGF-1"]
     assert await drain(pool, http, fast_registry()) == 1
@@ -210,11 +210,11 @@ async def test_the_token_is_reused_and_a_duplicate_delivery_is_one_event(
             "id": f"evt-{n}",
             "data": {"entityId": f"BOOK{n:04d}-1"},
         }
-        first = store_event(db, tenant.id, "apaleo", "Reservation/created", body, event_id=body["id"])
+        first = store_event(db, tenant.id, "apaleo", "reservation/created", body, event_id=body["id"])
         assert first is not None
         apply_event(db, first)
         # Apaleo retries a delivery it considers failed: the same event id is stored once.
-        assert store_event(db, tenant.id, "apaleo", "Reservation/created", body, event_id=body["id"]) is None
+        assert store_event(db, tenant.id, "apaleo", "reservation/created", body, event_id=body["id"]) is None
     await drain(pool, http, fast_registry(), settings=SyncSettings(merge_limit=0))
 
     assert len(reservations(db)) == 3

@@ -209,10 +209,11 @@ def delivery(ids: list[str]) -> dict[str, Any]:
 
 
 def store_delivery(db: Any, tenant: Tenant, body: dict[str, Any], request_id: str) -> list[InboundEvent]:
-    """One inbound event per element of the delivery, as the pms-webhook function stores them."""
+    """One inbound event per element of the delivery, each stored as a batch of one, as the
+    pms-webhook function stores them (supabase/functions/pms-webhook/providers.ts)."""
     stored = []
     for item in body["Events"]:
-        payload = {"EnterpriseId": body["EnterpriseId"], "IntegrationId": body["IntegrationId"], "Event": item}
+        payload = {"EnterpriseId": body["EnterpriseId"], "IntegrationId": body["IntegrationId"], "Events": [item]}
         row = store_event(db, tenant.id, "mews", item["Discriminator"], payload, request_id=request_id)
         if row is not None:
             stored.append(row)
