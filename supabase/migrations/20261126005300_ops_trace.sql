@@ -25,8 +25,8 @@ as $$
     select e.received_at as at, 0 as rank, 0::bigint as seq, 'inbound_event'::text as entity,
            e.id::text as entity_id, e.tenant_id,
            'received ' || e.source::text || '/' || e.provider || ' ' || e.event_type as change,
-           jsonb_build_object('event_id', e.event_id, 'status', e.status, 'attempts', e.attempts,
-                              'replays', e.replay_count, 'error', e.last_error) as detail
+           jsonb_strip_nulls(jsonb_build_object('event_id', e.event_id, 'now', e.status, 'attempts', e.attempts,
+                                                'replays', e.replay_count, 'error', e.last_error)) as detail
     from public.inbound_events e
     where e.request_id = p_request_id
 
@@ -34,7 +34,7 @@ as $$
     -- Syncs this request asked for.
     select j.requested_at, 0, 0, 'sync_job', j.id::text, j.tenant_id,
            'requested ' || j.kind::text || ' sync (' || j.trigger::text || ')',
-           jsonb_strip_nulls(jsonb_build_object('pms_reservation_id', j.pms_reservation_id, 'status', j.status))
+           jsonb_strip_nulls(jsonb_build_object('pms_reservation_id', j.pms_reservation_id, 'now', j.status))
     from public.sync_jobs j
     where j.request_id = p_request_id
 
