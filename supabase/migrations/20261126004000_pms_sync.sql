@@ -33,16 +33,16 @@ where kind in ('full', 'incremental');
 -- Triggers: recovery
 -- ============================================================================================
 
--- New credentials lift a pause (the next sync will tell whether they work).
+-- New credentials lift a pause (the next sync will tell whether they work). Only
+-- set_pms_credentials writes credentials_set_at, so every such update is an admin saving
+-- credentials, even one that lands on the same instant (the same transaction).
 create function private.lift_sync_pause_on_new_credentials() returns trigger
 language plpgsql
 set search_path = ''
 as $$
 begin
-  if new.credentials_set_at is distinct from old.credentials_set_at then
-    new.sync_paused_reason := null;
-    new.sync_paused_at := null;
-  end if;
+  new.sync_paused_reason := null;
+  new.sync_paused_at := null;
   return new;
 end
 $$;
@@ -72,7 +72,7 @@ $$;
 
 create trigger pms_configurations_sync_after_new_credentials after update of credentials_set_at
 on public.pms_configurations
-for each row when (new.credentials_set_at is distinct from old.credentials_set_at)
+for each row when (new.credentials_set_at is not null)
 execute function private.sync_after_new_credentials();
 
 -- The PMS answers again after failing, and what answered was not a sync that moved the cursor
