@@ -51,12 +51,15 @@ def event_states(db: psycopg.Connection[Any]) -> list[tuple[str, str, str | None
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def waha_event(event: str, payload: dict[str, Any], session: str = "default") -> dict[str, Any]:
+def waha_event(
+    event: str, payload: dict[str, Any], session: str = "default", at: dt.datetime | None = None
+) -> dict[str, Any]:
     event_id = f"evt_{uuid.uuid4().hex}"
+    stamp = int((at or dt.datetime.now(dt.UTC)).timestamp() * 1000)
     return {
         "event_id": event_id,
         "event_type": event,
-        "payload": {"id": event_id, "event": event, "session": session, "payload": payload},
+        "payload": {"id": event_id, "timestamp": stamp, "event": event, "session": session, "payload": payload},
     }
 
 
@@ -175,6 +178,29 @@ async def test_session_status_pauses_and_resumes_sends(
     await processor.run_batch()
     resumed = db.execute("select is_connected, sends_paused_reason from public.waha_configurations").fetchone()
     assert resumed == (True, None)
+
+
+async def test_session_reports_applied_out_of_order_keep_the_newest(
+    db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant, status="STOPPED")
+    now = dt.datetime.now(dt.UTC)
+    # WAHA reported STARTING, then WORKING; the newer one is worked off first.
+    ingest(db, tenant, "waha", "waha", [waha_event("session.status", {"status": "WORKING"}, at=now)])
+    await processor.run_batch()
+    ingest(
+        db,
+        tenant,
+        "waha",
+        "waha",
+        [waha_event("session.status", {"status": "STARTING"}, at=now - dt.timedelta(seconds=1))],
+    )
+    await processor.run_batch()
+
+    state = db.execute("select session_status, sends_paused_reason from public.waha_configurations").fetchone()
+    assert state == ("WORKING", None)
+    assert [s for _, s, _ in event_states(db)] == ["succeeded", "ignored"]
 
 
 def test_stop_words_match_whole_replies_only() -> None:

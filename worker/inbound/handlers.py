@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from loguru import logger
@@ -115,10 +116,21 @@ async def _session_status(store: InboundStore, event: ClaimedEvent) -> Outcome:
     session = event.payload.get("session") or body.get("name")
     if status not in WAHA_SESSION_STATUSES or not isinstance(session, str):
         raise PayloadError(f"session.status with unknown status {status!r} or session {session!r}")
-    changed = await store.set_session_status(event.tenant_id, session, status)
-    if changed:
+    reported_at = _reported_at(event)
+    applied = await store.set_session_status(event.tenant_id, session, status, reported_at)
+    if applied:
         logger.info("WhatsApp session {session} is {status}", session=session, status=status)
-    return "succeeded" if changed else "ignored"
+    else:
+        logger.info("older session status {status} ignored", status=status)
+    return "succeeded" if applied else "ignored"
+
+
+def _reported_at(event: ClaimedEvent) -> dt.datetime:
+    """When WAHA says the event happened (`timestamp`, ms since the epoch)."""
+    stamp = event.payload.get("timestamp")
+    if not isinstance(stamp, int | float) or isinstance(stamp, bool):
+        raise PayloadError("session.status needs the event's timestamp (ms since the epoch)")
+    return dt.datetime.fromtimestamp(stamp / 1000, dt.UTC)
 
 
 async def _guest_message(store: InboundStore, event: ClaimedEvent) -> Outcome:

@@ -106,9 +106,12 @@ class InboundStore:
         )
         return None if row is None else row["status"]
 
-    async def set_session_status(self, tenant_id: str, session: str, status: str) -> bool:
-        rows = await self._rows("set_session_status", {"tenant_id": tenant_id, "session": session, "status": status})
-        return bool(rows)
+    async def set_session_status(self, tenant_id: str, session: str, status: str, reported_at: dt.datetime) -> bool:
+        row = await self._one(
+            "set_session_status",
+            {"tenant_id": tenant_id, "session": session, "status": status, "reported_at": reported_at},
+        )
+        return bool(row and row["applied"])
 
     async def opt_out_guest(self, tenant_id: str, phone: str, reason: str) -> bool:
         row = await self._one("opt_out_guest", {"tenant_id": tenant_id, "phone": phone, "reason": reason})

@@ -54,7 +54,10 @@ class SessionWatchdog:
             if status not in ("STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"):
                 status = "SCAN_QR_CODE"  # WAHA's passkey states: the phone must act, like a QR scan
             async with self.pool.connection() as conn:
-                await conn.execute(self.sql["record_session_status"], {"tenant_id": tenant_id, "status": status})
+                await conn.execute(
+                    self.sql["record_session_status"],
+                    {"tenant_id": tenant_id, "session": target.session_name, "status": status},
+                )
             if status == "WORKING":
                 logger.info("WhatsApp session is WORKING again; sends resume")
                 return 1

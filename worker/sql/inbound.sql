@@ -34,11 +34,7 @@ select public.enqueue_sync_v1(
 select public.record_message_ack_v1(%(tenant_id)s, %(waha_message_id)s, %(ack)s)::text as status
 
 -- name: set_session_status
-update public.waha_configurations
-set session_status = %(status)s
-where tenant_id = %(tenant_id)s and session_name = %(session)s
-  and session_status is distinct from %(status)s
-returning id
+select public.record_session_status_v1(%(tenant_id)s, %(session)s, %(status)s, %(reported_at)s) as applied
 
 -- name: pause_tenant_sends
 select public.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)

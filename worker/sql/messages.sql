@@ -39,10 +39,6 @@ left join private.waha_api_keys k on k.waha_configuration_id = w.id
 where w.sends_paused_at is not null and w.sends_paused_at < now() - make_interval(secs => %(min_age_seconds)s)
 
 -- name: record_session_status
--- WAHA answered for a paused session: record what it says. WORKING lifts the pause even when the
--- stored status already was WORKING (the pause came from WAHA being unreachable).
-update public.waha_configurations
-set session_status = %(status)s,
-    sends_paused_reason = case when %(status)s = 'WORKING' then null else sends_paused_reason end,
-    sends_paused_at = case when %(status)s = 'WORKING' then null else sends_paused_at end
-where tenant_id = %(tenant_id)s
+-- What WAHA answered now for a paused session (public.record_session_status_v1 lifts the pause
+-- on WORKING).
+select public.record_session_status_v1(%(tenant_id)s::uuid, %(session)s, %(status)s, now()) as applied
