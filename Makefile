@@ -1,5 +1,5 @@
 # Two commands set up a fresh machine: `make demo` runs the system, `make test` runs the tests.
-.PHONY: setup test demo db db-stop db-reset functions lint fmt clean
+.PHONY: setup test demo worker db db-stop db-reset functions lint fmt clean
 
 PY := .venv/bin/python
 
@@ -9,8 +9,14 @@ setup:
 test: setup
 	$(PY) -m devstack test
 
-# Grows into the whole local system (functions, worker, simulators) as they land.
-demo: db
+# The whole local system: database, edge functions, worker, WAHA and PMS simulators, and a
+# hotel's day played through them (devstack/demo). Ctrl-C stops it all.
+demo: setup
+	$(PY) -m devstack.demo
+
+# The worker alone, against the local database (`make db`).
+worker: setup
+	WORKER_DATABASE_URL=$${WORKER_DATABASE_URL:-postgresql://postgres@127.0.0.1:54322/postgres} $(PY) -m worker
 
 db: setup
 	$(PY) -m devstack db

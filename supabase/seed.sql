@@ -22,7 +22,9 @@ values ('d2000000-0000-4000-8000-000000000001', 'd1000000-0000-4000-8000-0000000
 
 insert into public.pms_configurations (id, tenant_id, provider, auth_scheme, api_base_url, sync_interval_minutes)
 values ('d3000000-0000-4000-8000-000000000001', 'd1000000-0000-4000-8000-000000000001', 'generic',
-        'standard_webhooks', 'http://127.0.0.1:54330/generic', 15);
+        'standard_webhooks', 'http://127.0.0.1:54330', 15);
+
+select public.set_pms_credentials('d3000000-0000-4000-8000-000000000001', '{"api_key": "demo-pms-api-key"}');
 
 -- The generic PMS signs with this Standard Webhooks secret (base64 of "demo-hotel-pms-webhook-secret").
 select public.set_pms_webhook_secret('d3000000-0000-4000-8000-000000000001',
@@ -30,7 +32,7 @@ select public.set_pms_webhook_secret('d3000000-0000-4000-8000-000000000001',
 
 insert into public.waha_configurations (id, tenant_id, base_url, session_name, session_status, send_gap_min_ms, send_gap_max_ms)
 values ('d4000000-0000-4000-8000-000000000001', 'd1000000-0000-4000-8000-000000000001',
-        'http://127.0.0.1:54331', 'default', 'WORKING', 200, 600);
+        'http://127.0.0.1:54331', 'default', 'STOPPED', 200, 600);
 
 select public.set_waha_api_key('d4000000-0000-4000-8000-000000000001', 'demo-waha-api-key');
 

@@ -21,6 +21,6 @@ def test_seed_loads_a_usable_demo_tenant(db: psycopg.Connection[Any]) -> None:
     waha = db.execute(
         "select api_key, session_status from public.waha_connection_v1((select id from public.tenants))"
     ).fetchall()
-    assert waha == [("demo-waha-api-key", "WORKING")]
+    assert waha == [("demo-waha-api-key", "STOPPED")], "linked through waha-session, not assumed"
     rules = db.execute("select count(*) from public.automation_rules where is_active").fetchone()
     assert rules == (5,)

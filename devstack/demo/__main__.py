@@ -1,0 +1,181 @@
+"""`make demo` (python -m devstack.demo): the whole system locally, without Docker.
+
+Starts a fresh local PostgreSQL with the migrations and the demo hotel (supabase/seed.sql), the
+edge functions, the worker, a WAHA simulator and a generic PMS simulator; links the hotel's
+WhatsApp through the real waha-session function; plays a hotel's day (devstack/demo/scenario.py)
+and narrates what the system does. Everything then stays up for inspection until Ctrl-C, which
+stops it all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import psycopg
+
+from devstack import cluster, database, paths
+from devstack.demo import stack
+from devstack.demo.narrator import Narrator
+from devstack.demo.scenario import World, play
+from devstack.errors import DevstackError
+from devstack.simulators.pms.generic import GenericPmsSimulator
+from devstack.simulators.waha import WahaSimulator
+
+TENANT = "d1000000-0000-4000-8000-000000000001"
+OWNER = "d0000000-0000-4000-8000-000000000001"
+# The Supabase CLI's local default; waha-session verifies tokens with it when run locally.
+LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105
+WAHA_API_KEY = "demo-waha-api-key"
+PMS_API_KEY = "demo-pms-api-key"
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def fresh_database(root: Path, port: int) -> cluster.Cluster:
+    pg_root = root / "pg"
+    if pg_root.exists():
+        old = cluster.Cluster(datadir=pg_root / "data", port=port, sockdir=pg_root / "sock")
+        if old.is_running():
+            old.stop()
+        shutil.rmtree(pg_root)
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o755)  # noqa: S103 (the postgres user must reach the cluster inside)
+    pg = cluster.init_cluster(pg_root, port)
+    pg.start()
+    cluster.wait_until_ready(pg.url)
+    database.prepare(pg.url, seed=True)
+    return pg
+
+
+def point_seed_at(url: str, waha: WahaSimulator, pms: GenericPmsSimulator) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("update public.waha_configurations set base_url = %s, send_gap_min_ms = 300", (waha.base_url,))
+        conn.execute("update public.pms_configurations set api_base_url = %s", (pms.base_url,))
+        # The demo runs at any hour; the seed's quiet hours (21:00-08:00) would hold every message.
+        conn.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
+
+
+def owner_token() -> str:
+    now = int(time.time())
+    claims = {"sub": OWNER, "role": "authenticated", "aud": "authenticated", "iat": now, "exp": now + 3600}
+    return jwt.encode(claims, LOCAL_JWT_SECRET, algorithm="HS256")
+
+
+async def link_whatsapp(functions_url: str) -> None:
+    """What the dashboard's "Connect WhatsApp" button does: waha-session start, then status."""
+    headers = {"authorization": f"Bearer {owner_token()}"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        started = await http.post(
+            f"{functions_url}/waha-session", json={"action": "start", "tenant_id": TENANT}, headers=headers
+        )
+        say(f"   waha-session start → {started.status_code}")
+        for _ in range(50):
+            status = await http.post(
+                f"{functions_url}/waha-session", json={"action": "status", "tenant_id": TENANT}, headers=headers
+            )
+            if status.json().get("session", {}).get("status") == "WORKING":
+                say("   WhatsApp session WORKING (the simulator pairs it as if the QR code had been scanned)")
+                return
+            await asyncio.sleep(0.2)
+    raise DevstackError("the demo's WhatsApp session did not reach WORKING")
+
+
+async def run(args: argparse.Namespace, root: Path) -> int:
+    base = args.base_port
+    ports = {"functions": base, "db": base + 1, "pms": base + 9, "waha": base + 10, "worker": base + 19}
+    stack.LOG_DIR = root / "logs"
+    say(f"▶ local PostgreSQL on port {ports['db']} (fresh, with the demo hotel)")
+    pg = await asyncio.to_thread(fresh_database, root, ports["db"])
+    waha = WahaSimulator(api_key=WAHA_API_KEY, port=ports["waha"], auto_pair=True, ack_delays=(0.5, 1.5, 4.0))
+    pms = GenericPmsSimulator(api_keys=[PMS_API_KEY])
+    pms.port = ports["pms"]
+    functions = stack.functions_service(pg.url, ports["functions"])
+    worker = stack.worker_service(pg.url, ports["worker"])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    narrator_task: asyncio.Task[None] | None = None
+    try:
+        await waha.start()
+        await pms.start()
+        point_seed_at(pg.url, waha, pms)
+        say(f"▶ WAHA simulator {waha.base_url}, PMS simulator {pms.base_url}")
+        await functions.start()
+        functions_url = f"http://127.0.0.1:{ports['functions']}/functions/v1"
+        await stack.wait_http(f"http://127.0.0.1:{ports['functions']}/health", functions)
+        say(f"▶ edge functions {functions_url}/{{pms-webhook,waha-webhook,waha-session}}")
+        await worker.start()
+        await stack.wait_http(f"http://127.0.0.1:{ports['worker']}/healthz", worker)
+        say(f"▶ worker (health and metrics on http://127.0.0.1:{ports['worker']}/metrics)")
+        say("▶ connecting the hotel's WhatsApp through waha-session")
+        await link_whatsapp(functions_url)
+
+        narrator = Narrator(pg.url, say)
+        narrator_task = asyncio.create_task(narrator.run(stop))
+        world = World(functions_url, pg.url, pms, waha, session="default", say=say, pace=args.pace)
+
+        async def after_step() -> None:
+            await waha.drain_webhooks()
+
+        if not args.no_scenario:
+            scenario = asyncio.create_task(play(world, after_step))
+            done, _ = await asyncio.wait({scenario, asyncio.create_task(stop.wait())}, return_when="FIRST_COMPLETED")
+            if scenario in done:
+                scenario.result()
+                await asyncio.sleep(3 * args.pace)
+                say("\n── The day is over. Everything keeps running for you to inspect:")
+            else:
+                scenario.cancel()
+        say(f"   WORKER_DATABASE_URL='{pg.url}' .venv/bin/python -m worker ops status")
+        say(f"   psql '{pg.url}'      logs: {stack.LOG_DIR}")
+        if args.exit_after_scenario:
+            return 0
+        say("   Ctrl-C stops everything.")
+        await stop.wait()
+        return 0
+    finally:
+        say("\n■ stopping")
+        stop.set()
+        if narrator_task is not None:
+            with contextlib.suppress(Exception):
+                await narrator_task
+        await worker.stop()
+        await functions.stop()
+        await waha.stop()
+        await pms.stop()
+        pg.stop()
+        say(f"■ stopped; the database stays in {root / 'pg'} (make db starts it again)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.demo", description=__doc__)
+    parser.add_argument("--root", default=str(paths.LOCAL_DIR), help="where the demo keeps its database and logs")
+    parser.add_argument("--base-port", type=int, default=54321, help="functions on this port, the database on +1")
+    parser.add_argument("--pace", type=float, default=1.0, help="scale the pauses of the scenario (0.2 is brisk)")
+    parser.add_argument("--no-scenario", action="store_true", help="start everything but play nothing")
+    parser.add_argument("--exit-after-scenario", action="store_true", help="stop once the day has been played")
+    args = parser.parse_args(argv)
+    say(f"Hotel PMS ↔ WhatsApp, local demo ({dt.datetime.now():%Y-%m-%d %H:%M})")
+    try:
+        return asyncio.run(run(args, Path(args.root).resolve()))
+    except DevstackError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

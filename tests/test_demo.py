@@ -1,0 +1,89 @@
+"""`make demo` plays a hotel's day through the whole local system; this runs it briskly on free
+ports and checks that a person watching would see the story happen."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _free_base_port() -> int:
+    """A port p with p .. p+19 free (the demo uses p, p+1, p+9, p+10, p+19)."""
+    for base in range(56000, 60000, 50):
+        try:
+            socks = []
+            for offset in (0, 1, 9, 10, 19):
+                sock = socket.socket()
+                sock.bind(("127.0.0.1", base + offset))
+                socks.append(sock)
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return base
+    raise RuntimeError("no free ports for the demo")
+
+
+def test_the_demo_shows_a_day_end_to_end() -> None:
+    # Not pytest's tmp_path: the postgres user must be able to reach the cluster inside.
+    root = Path(tempfile.mkdtemp(prefix="hotelwa-demo-"))
+    root.chmod(0o755)
+    try:
+        result = _run_demo(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    out = result.stdout
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    _assert_story(out)
+
+
+def _run_demo(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "devstack.demo",
+            "--root",
+            str(root / "demo"),
+            "--base-port",
+            str(_free_base_port()),
+            "--pace",
+            "0.3",
+            "--exit-after-scenario",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def _assert_story(out: str) -> None:
+    expected = [
+        "WhatsApp session WORKING",
+        "■ reservation BK-1001 (Ada Lovelace) confirmed",
+        "✉ sent: booking_confirmation for Ada Lovelace",
+        "✓✓ read: booking_confirmation",
+        "five deliveries answered [202, 200, 200, 200, 200]",
+        "■ reservation BK-1003 (Chloé Martin) now cancelled",
+        "✉ sent: cancellation_notice for Chloé Martin",
+        "sync failed",
+        "■ reservation BK-1004 (Dmitri Ivanov) confirmed",
+        "☎ WhatsApp session is SCAN_QR_CODE — sends paused",
+        "☎ WhatsApp session is WORKING",
+        "booking_confirmation for Emma Rossi",
+        "cancelled: guest opted out of WhatsApp messages",
+        "■ stopped",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"the demo did not show {missing}:\n{out[-4000:]}"
+    assert "narration stopped" not in out
