@@ -28,15 +28,15 @@ class Settings(BaseSettings):
     )
     pool_size: int = Field(default=8, ge=2, le=100, description="database connections")
     event_batch_size: int = Field(default=50, ge=1, le=1000, description="inbound events claimed at once")
-    message_batch_size: int = Field(default=100, ge=1, le=1000, description="messages claimed at once")
-    messages_per_tenant_per_batch: int = Field(default=20, ge=1, le=1000)
+    message_batch_size: int = Field(
+        default=500, ge=1, le=5000, description="messages claimed at once (at most one per WhatsApp session)"
+    )
     send_concurrency: int = Field(default=200, ge=1, le=5000, description="WAHA requests in flight")
     lease_seconds: int = Field(default=120, ge=5, le=900, description="lease on claimed rows")
     poll_interval_seconds: float = Field(default=5.0, gt=0, le=300, description="periodic poll, whatever wakes")
     retry_base_seconds: float = Field(default=30.0, gt=0, description="first retry delay (doubles each attempt)")
     retry_max_seconds: float = Field(default=1800.0, gt=0, description="longest retry delay")
     waha_timeout_seconds: float = Field(default=15.0, gt=0, le=120, description="timeout of one WAHA request")
-    pms_timeout_seconds: float = Field(default=20.0, gt=0, le=120, description="timeout of one PMS request")
     session_check_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="how often paused WhatsApp sessions are asked whether they are back"
     )
