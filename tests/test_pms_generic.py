@@ -142,3 +142,10 @@ def test_a_stored_generic_event_ends_up_as_the_reservation(db: Any, factory: Any
         "+4915112345678",
         "de",
     )
+
+
+def test_the_ingress_sample_is_understood() -> None:
+    body = json.loads((SAMPLES / "webhooks" / "generic" / "reservation-created.json").read_text())
+    [action] = registry.adapter_for("generic").parse_event(event(body))
+    assert isinstance(action, Upsert)
+    assert action.reservation == body["data"]

@@ -24,6 +24,7 @@ from devstack.simulators.pms.harness import (
 )
 from tests.factories import Factory, Tenant
 from worker.db.pool import open_pool
+from worker.pms.http import RetryPolicy
 from worker.sync.runner import SyncSettings, run_next_job, schedule_due_syncs
 
 KEY = "generic-key"
@@ -77,6 +78,8 @@ def tenant(factory: Factory) -> Tenant:
     return factory.tenant(timezone="Europe/Berlin", pms_property_id="PROP-1")
 
 
+# Seconds on an idle machine; the reservations' message planning (a trigger per row) dominates.
+@pytest.mark.timeout(600)
 async def test_first_connection_brings_in_5000_reservations_page_by_page(
     db: Any, pool: Any, http: httpx.AsyncClient, pms: GenericPmsSimulator, tenant: Tenant
 ) -> None:
@@ -227,6 +230,19 @@ async def test_server_errors_are_retried_and_the_sync_succeeds(
     assert jobs(db)[-1]["status"] == "succeeded"
     assert [r.status for r in pms.log] == [502, 502, 200]
     assert configuration(db, config)["health"] == "ok"
+
+
+async def test_a_pms_too_slow_to_answer_counts_as_down(
+    db: Any, pool: Any, http: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    async with GenericPmsSimulator(api_keys=[KEY], latency=1.0) as slow:
+        config = configure(db, tenant.id, "generic", slow.base_url, {"api_key": KEY})
+        impatient = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.02, timeout=httpx.Timeout(0.2))
+        await drain(pool, http, fast_registry(impatient))
+    [job] = jobs(db)
+    assert job["status"] == "failed"
+    assert "timed out (ReadTimeout) (after 2 attempts)" in job["error"]
+    assert configuration(db, config)["health"] == "failing"
 
 
 async def test_a_reservation_modified_during_a_sync_does_not_make_another_one_slip_through(
