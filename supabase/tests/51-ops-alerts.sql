@@ -5,7 +5,7 @@
 -- Each evaluation here names the rules it exercises, so the pg_cron evaluation that may run
 -- meanwhile (it cannot see this transaction's rows) and this test never touch the same alerts.
 begin;
-select plan(37);
+select plan(39);
 
 insert into public.tenants (id, name, notification_url) values
   ('53000000-0000-0000-0000-00000000000a', 'Alert Hotel A', 'https://hotel-a.test/incidents'),
@@ -326,6 +326,22 @@ select is(
 );
 select is(ops.acknowledge_alert((select id from ops.alerts where rule_key = 'test_connections'), 'on-call'), true,
   'the on-call engineer acknowledges it');
+
+-- ---- what a tenant member sees of all this ------------------------------------------------------
+insert into auth.users (id, email) values ('53100000-0000-0000-0000-00000000000a', 'alert-owner-a@example.com');
+insert into public.tenant_members (tenant_id, user_id, role)
+values ('53000000-0000-0000-0000-00000000000a', '53100000-0000-0000-0000-00000000000a', 'owner');
+set local role authenticated;
+select set_config('request.jwt.claims',
+  '{"sub": "53100000-0000-0000-0000-00000000000a", "role": "authenticated"}', true);
+select results_eq(
+  $$select distinct tenant_id from metrics.alerts$$,
+  $$values ('53000000-0000-0000-0000-00000000000a'::uuid)$$,
+  'a member sees their tenant''s alerts only: not B''s, not the platform''s'
+);
+select throws_ok('select * from ops.notifications', '42501', null,
+  'nor where notifications went');
+reset role;
 
 select * from finish();
 rollback;
