@@ -8,7 +8,6 @@ adapters share the process-wide per-credential rate limiters (ratelimit.LIMITERS
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 
 from worker.errors import ConfigurationError
 from worker.pms.apaleo import ApaleoAdapter
@@ -60,9 +59,23 @@ def build_registry(
     )
 
 
-@cache
+_default: AdapterRegistry | None = None
+
+
 def default_registry() -> AdapterRegistry:
-    return build_registry()
+    """The process-wide registry (built on first use with the default retry policy)."""
+    global _default
+    if _default is None:
+        _default = build_registry()
+    return _default
+
+
+def configure_defaults(policy: RetryPolicy) -> AdapterRegistry:
+    """Rebuilds the process-wide registry with `policy` (e.g. the worker's PMS timeout), keeping
+    the shared rate limiters and token cache. Call it once at start-up."""
+    global _default
+    _default = build_registry(policy=policy)
+    return _default
 
 
 def adapter_for(provider: str) -> PmsAdapter:
