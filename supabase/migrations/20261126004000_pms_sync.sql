@@ -201,6 +201,10 @@ begin
             error := sqlerrm;
           end if;
         when others then
+          -- Contention is not the element's fault: fail the call, so the page is tried again.
+          if sqlstate in ('40001', '40P01', '55P03') then
+            raise;
+          end if;
           outcome := 'failed';
           error := sqlerrm;
           exit;

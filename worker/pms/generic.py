@@ -121,6 +121,8 @@ class GenericAdapter:
             return Chunk(body["data"], total if isinstance(total, int) else None)
 
         async for items in offset_pages(fetch, PAGE_SIZE):
+            if not items:
+                continue
             page = Page(reservations=[])
             for item in items:
                 try:

@@ -24,7 +24,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from worker.errors import ConfigurationError, PayloadError, TransientError, WorkerError
-from worker.pms.ratelimit import LIMITERS, LimiterRegistry, Rate
+from worker.pms.ratelimit import LIMITERS, Limiter, LimiterRegistry, Rate
 
 
 class NotFound(WorkerError):
@@ -117,7 +117,7 @@ class VendorApi:
     async def _send_with_retries(
         self,
         http: httpx.AsyncClient,
-        limiter: Any,
+        limiter: Limiter,
         method: str,
         url: str,
         *,
