@@ -201,7 +201,7 @@ async def test_revoked_credentials_mark_the_configuration_failing_without_a_retr
 async def test_a_rate_limit_hit_mid_sync_is_waited_out(
     db: Any, pool: Any, http: httpx.AsyncClient, pms: GenericPmsSimulator, tenant: Tenant
 ) -> None:
-    pms.put(*(booking(n, NOW - dt.timedelta(days=2, seconds=n)) for n in range(1000)))
+    pms.put(*(booking(n, NOW - dt.timedelta(days=2, seconds=n)) for n in range(600)))
 
     def throttle_after_second_page(page: int, path: str) -> None:
         if page == 2:
@@ -212,9 +212,9 @@ async def test_a_rate_limit_hit_mid_sync_is_waited_out(
     await drain(pool, http, fast_registry())
 
     [job] = jobs(db)
-    assert (job["status"], job["created_count"], job["pages"]) == ("succeeded", 1000, 5)
+    assert (job["status"], job["created_count"], job["pages"]) == ("succeeded", 600, 3)
     statuses = [r.status for r in pms.requests("/reservations")]
-    assert statuses == [200, 200, 429, 200, 200, 200]
+    assert statuses == [200, 200, 429, 200]
     throttled, retried = pms.requests("/reservations")[2:4]
     assert retried.query == throttled.query  # the same page asked again ...
     assert retried.at - throttled.at >= 1.0  # ... not before Retry-After said
@@ -248,7 +248,7 @@ async def test_a_pms_too_slow_to_answer_counts_as_down(
 async def test_a_reservation_modified_during_a_sync_does_not_make_another_one_slip_through(
     db: Any, pool: Any, http: httpx.AsyncClient, pms: GenericPmsSimulator, tenant: Tenant
 ) -> None:
-    pms.put(*(booking(n, NOW - dt.timedelta(days=2, seconds=1000 - n)) for n in range(1000)))
+    pms.put(*(booking(n, NOW - dt.timedelta(days=2, seconds=1000 - n)) for n in range(600)))
 
     def modify_an_early_one(page: int, path: str) -> None:
         if page == 3:
@@ -261,9 +261,9 @@ async def test_a_reservation_modified_during_a_sync_does_not_make_another_one_sl
 
     job = jobs(db)[-1]
     assert job["status"] == "succeeded"
-    assert len(reservations(db)) == 1000
+    assert len(reservations(db)) == 600
     pages = [r.query["page"] for r in pms.requests("/reservations")]
-    assert pages == ["1", "2", "3", "2", "3", "4", "5"]  # the pages that moved are read again
+    assert pages == ["1", "2", "3", "2", "3"]  # the pages that moved are read again
 
 
 async def test_a_sync_and_concurrent_webhooks_converge_on_the_newest_version(
