@@ -220,6 +220,13 @@ def cmd_alerts(store: OpsStore, args: argparse.Namespace) -> str:
 
 
 # ---- wiring -------------------------------------------------------------------------------------
+def _who() -> str:
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):  # no login name (e.g. a container user without a passwd entry)
+        return "on-call"
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -264,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--tenant", help="one tenant (id or name)")
     alerts.add_argument("--evaluate", action="store_true", help="evaluate the rules now (pg_cron does every minute)")
     alerts.add_argument("--ack", type=int, metavar="ALERT_ID", help="acknowledge an alert")
-    alerts.add_argument("--by", default=os.environ.get("USER") or getpass.getuser(), help="who acknowledges")
+    alerts.add_argument("--by", default=_who(), help="who acknowledges (default: the login name)")
     alerts.set_defaults(handler=cmd_alerts)
     return parser
 
