@@ -50,6 +50,9 @@ class SyncSettings:
     full_lookback: dt.timedelta = dt.timedelta(days=730)
     # Reservation jobs of the same configuration merged into one run.
     merge_limit: int = 100
+    # Reservations per upsert call: a page in a few short statements, each far from the
+    # pool's statement_timeout even when every insert plans messages (trigger per row).
+    upsert_batch: int = 50
     # Reasons quoted in a job's error when some reservations could not be stored.
     error_examples: int = 5
 
@@ -284,12 +287,15 @@ async def _execute(
 async def _store_page(
     store: SyncStore,
     job: SyncJob,
+    settings: SyncSettings,
     reservations: list[CanonicalReservation],
     counts: Counts,
     request_id: str | None,
 ) -> None:
-    results = await store.upsert_reservations(job.tenant_id, reservations, request_id, job.id)
-    counts.add(results)
+    size = max(settings.upsert_batch, 1)
+    for start in range(0, len(reservations), size):
+        results = await store.upsert_reservations(job.tenant_id, reservations[start : start + size], request_id, job.id)
+        counts.add(results)
 
 
 async def _sync_reservations(
@@ -319,7 +325,7 @@ async def _sync_reservations(
     for reservation in page.reservations:
         by_request.setdefault(wanted.get(reservation["pms_reservation_id"]), []).append(reservation)
     for request_id, reservations in by_request.items():
-        await _store_page(store, job, reservations, counts, request_id)
+        await _store_page(store, job, settings, reservations, counts, request_id)
     error = counts.summary(settings.error_examples)
     return Result(counts.failed == 0, counts, error, "ok")
 
@@ -363,5 +369,5 @@ async def _sync_window(
         for pms_id, reason in page.failures:
             counts.fail(pms_id, reason)
         if page.reservations:
-            await _store_page(store, job, page.reservations, counts, job.request_id)
+            await _store_page(store, job, settings, page.reservations, counts, job.request_id)
     return Result(True, counts, counts.summary(settings.error_examples), "ok", (since, until))
