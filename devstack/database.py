@@ -73,7 +73,7 @@ def apply_migrations(url: str) -> None:
 
 
 def lint(url: str) -> subprocess.CompletedProcess[str]:
-    return run_supabase_cli("db", "lint", "--schema", "public,private", "--fail-on", "error", url=url)
+    return run_supabase_cli("db", "lint", "--schema", "public,private,ops,metrics", "--fail-on", "error", url=url)
 
 
 def apply_seed(url: str) -> None:
@@ -85,6 +85,13 @@ def is_empty(url: str) -> bool:
     with psycopg.connect(url) as conn:
         row = conn.execute("select not exists (select 1 from public.tenants)").fetchone()
         return bool(row and row[0])
+
+
+def pause_schedules(url: str) -> None:
+    """Tests drive pg_cron's jobs themselves (ops.evaluate_alerts(), schedule_pms_syncs_v1()); a
+    job firing every minute in the middle of a test would make it depend on the clock."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("update cron.job set active = false")
 
 
 def prepare(url: str, *, seed: bool = False) -> None:

@@ -124,8 +124,10 @@ def main(names: list[str] | None = None) -> int:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         database.prepare(external)
+        database.pause_schedules(external)
         return report(run_suites(external, chosen))
     with cluster.throwaway_cluster() as pg:
         print(f"throwaway PostgreSQL at {pg.url}", flush=True)
         database.prepare(pg.url)
+        database.pause_schedules(pg.url)
         return report(run_suites(pg.url, chosen))

@@ -24,6 +24,10 @@ begin
   if to_regclass('net.http_request_queue') is not null then
     truncate net.http_request_queue, net._http_response;
   end if;
+  -- Platform alerts belong to no tenant.
+  if to_regclass('ops.alerts') is not null then
+    truncate ops.alerts cascade;
+  end if;
 end
 $$
 """
@@ -37,6 +41,7 @@ def database_url() -> Iterator[str]:
         return
     with cluster.throwaway_cluster() as pg:
         database.prepare(pg.url)
+        database.pause_schedules(pg.url)
         os.environ["TEST_DATABASE_URL"] = pg.url
         yield pg.url
 

@@ -16,11 +16,11 @@ pytestmark = pytest.mark.slow
 
 
 def _free_base_port() -> int:
-    """A port p with p .. p+19 free (the demo uses p, p+1, p+9, p+10, p+19)."""
+    """A port p with the demo's ports free (p, p+1, p+9, p+10, p+19, p+20)."""
     for base in range(56000, 60000, 50):
         try:
             socks = []
-            for offset in (0, 1, 9, 10, 19):
+            for offset in (0, 1, 9, 10, 19, 20):
                 sock = socket.socket()
                 sock.bind(("127.0.0.1", base + offset))
                 socks.append(sock)
@@ -79,7 +79,11 @@ def _assert_story(out: str) -> None:
         "sync failed",
         "■ reservation BK-1004 (Dmitri Ivanov) confirmed",
         "☎ WhatsApp session is SCAN_QR_CODE — sends paused",
+        "🔔 alert open: [warning] whatsapp_disconnected",
+        "📟 on-call pager got “WhatsApp session disconnected",
+        "🏨 hotel's notification URL got “WhatsApp session disconnected",
         "☎ WhatsApp session is WORKING",
+        "🔔 alert resolved: [warning] whatsapp_disconnected",
         "booking_confirmation for Emma Rossi",
         "cancelled: guest opted out of WhatsApp messages",
         "■ stopped",

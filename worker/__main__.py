@@ -1,4 +1,4 @@
-"""`python -m worker` runs the worker."""
+"""`python -m worker` runs the worker; `python -m worker ops ...` is the on-call engineer's CLI."""
 
 from __future__ import annotations
 
@@ -25,8 +25,12 @@ async def _run(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["ops"]:
+        from worker.ops.cli import main as ops_main
+
+        return ops_main(args[1:])
     if args and args[0] not in ("run",):
-        print("usage: python -m worker [run]", file=sys.stderr)
+        print("usage: python -m worker [run | ops ...]", file=sys.stderr)
         return 2
     try:
         settings = load_settings()

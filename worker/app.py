@@ -28,6 +28,7 @@ from worker.inbound.store import InboundStore
 from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
+from worker.ops.gauges import refresh_gauges
 from worker.settings import Settings
 from worker.sync.runner import run_next_job
 from worker.waha import WahaClient
@@ -160,6 +161,8 @@ class Worker:
                         metrics.QUEUE_DEPTH.labels(queue).set(row["due"])
                         metrics.RETRY_DEPTH.labels(queue).set(row["retrying"])
                         metrics.DEAD_LETTERS.labels(queue).set(row["dead"])
+                # The runbook's figures per tenant (the same SQL the dashboard and alerts read).
+                await refresh_gauges(self.resources.pool)
             except _TRANSIENT as exc:
                 logger.warning("queue stats unavailable: {error}", error=exc)
             await self._sleep(15)

@@ -24,9 +24,10 @@ import httpx
 import jwt
 import psycopg
 
-from devstack import cluster, database, paths
+from devstack import cluster, database, net_dispatcher, paths
 from devstack.demo import stack
 from devstack.demo.narrator import Narrator
+from devstack.demo.receivers import NotificationReceiver
 from devstack.demo.scenario import World, play
 from devstack.errors import DevstackError
 from devstack.simulators.pms.generic import GenericPmsSimulator
@@ -60,8 +61,12 @@ def fresh_database(root: Path, port: int) -> cluster.Cluster:
     return pg
 
 
-def point_seed_at(url: str, waha: WahaSimulator, pms: GenericPmsSimulator) -> None:
+def point_seed_at(url: str, waha: WahaSimulator, pms: GenericPmsSimulator, receiver: NotificationReceiver) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("update ops.settings set oncall_webhook_url = %s", (receiver.oncall_url,))
+        conn.execute("update public.tenants set notification_url = %s", (receiver.hotel_url,))
+        # A real hotel hears about a lost WhatsApp link after 10 minutes; the demo cannot wait.
+        conn.execute("update ops.alert_rules set threshold = 0 where key = 'whatsapp_disconnected'")
         conn.execute("update public.waha_configurations set base_url = %s, send_gap_min_ms = 300", (waha.base_url,))
         conn.execute("update public.pms_configurations set api_base_url = %s", (pms.base_url,))
         # The demo runs at any hour; the seed's quiet hours (21:00-08:00) would hold every message.
@@ -95,13 +100,21 @@ async def link_whatsapp(functions_url: str) -> None:
 
 async def run(args: argparse.Namespace, root: Path) -> int:
     base = args.base_port
-    ports = {"functions": base, "db": base + 1, "pms": base + 9, "waha": base + 10, "worker": base + 19}
+    ports = {
+        "functions": base,
+        "db": base + 1,
+        "pms": base + 9,
+        "waha": base + 10,
+        "worker": base + 19,
+        "receiver": base + 20,
+    }
     stack.LOG_DIR = root / "logs"
     say(f"▶ local PostgreSQL on port {ports['db']} (fresh, with the demo hotel)")
     pg = await asyncio.to_thread(fresh_database, root, ports["db"])
     waha = WahaSimulator(api_key=WAHA_API_KEY, port=ports["waha"], auto_pair=True, ack_delays=(0.5, 1.5, 4.0))
     pms = GenericPmsSimulator(api_keys=[PMS_API_KEY])
     pms.port = ports["pms"]
+    receiver = NotificationReceiver(ports["receiver"], say)
     functions = stack.functions_service(pg.url, ports["functions"])
     worker = stack.worker_service(pg.url, ports["worker"])
     stop = asyncio.Event()
@@ -109,10 +122,14 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     narrator_task: asyncio.Task[None] | None = None
+    dispatcher_task: asyncio.Task[None] | None = None
     try:
         await waha.start()
         await pms.start()
-        point_seed_at(pg.url, waha, pms)
+        await receiver.start()
+        point_seed_at(pg.url, waha, pms, receiver)
+        # pg_net's part: deliver the notifications the alert evaluation queues.
+        dispatcher_task = asyncio.create_task(net_dispatcher.serve(pg.url, stop, interval=0.3))
         say(f"▶ WAHA simulator {waha.base_url}, PMS simulator {pms.base_url}")
         await functions.start()
         functions_url = f"http://127.0.0.1:{ports['functions']}/functions/v1"
@@ -129,7 +146,10 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         world = World(functions_url, pg.url, pms, waha, session="default", say=say, pace=args.pace)
 
         async def after_step() -> None:
+            # pg_cron evaluates the alert rules every minute; the demo does not wait for it.
             await waha.drain_webhooks()
+            async with await psycopg.AsyncConnection.connect(pg.url, autocommit=True) as conn:
+                await conn.execute("select ops.evaluate_alerts()")
 
         if not args.no_scenario:
             scenario = asyncio.create_task(play(world, after_step))
@@ -150,13 +170,15 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     finally:
         say("\n■ stopping")
         stop.set()
-        if narrator_task is not None:
-            with contextlib.suppress(Exception):
-                await narrator_task
+        for task in (narrator_task, dispatcher_task):
+            if task is not None:
+                with contextlib.suppress(Exception):
+                    await task
         await worker.stop()
         await functions.stop()
         await waha.stop()
         await pms.stop()
+        await receiver.stop()
         pg.stop()
         say(f"■ stopped; the database stays in {root / 'pg'} (make db starts it again)")
 

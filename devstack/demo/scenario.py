@@ -159,8 +159,10 @@ async def _play(world: World, after_step: Callable[[], Awaitable[None]]) -> None
     await after_step()
 
     world.step("The hotel's phone loses its WhatsApp link (QR code must be scanned again)")
+    world.say("   (the demo raises the alert at once; a real hotel hears after 10 minutes)")
     world.waha.set_status(world.session, "SCAN_QR_CODE")
     await world.pause(3)
+    await after_step()
     emma = _booking("BK-1005", "Emma", "Rossi", "+393471234005", "it-IT", arrive_in=7, nights=2)
     await world.deliver(emma, "created")
     world.say("   Emma books while WhatsApp is down: her confirmation waits, no attempt is burnt")
