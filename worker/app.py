@@ -29,6 +29,8 @@ from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
 from worker.ops.gauges import refresh_gauges
+from worker.pms.http import RetryPolicy
+from worker.pms.registry import configure_defaults
 from worker.settings import Settings
 from worker.sync.runner import run_next_job
 from worker.waha import WahaClient
@@ -89,6 +91,7 @@ class Worker:
             retry_max=retry_max,
         )
         self.watchdog = SessionWatchdog(resources.pool, waha)
+        configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
         self.wakeup = self._wakeup_source()
         self.stats_sql = load("stats")
 
@@ -205,7 +208,10 @@ class Worker:
             "messages": asyncio.create_task(
                 self._loop("message_logs", self.run_message_batch, self.settings.message_batch_size), name="messages"
             ),
-            "syncs": asyncio.create_task(self._loop("sync_jobs", self.run_sync_job, 1), name="syncs"),
+            **{
+                f"syncs-{n}": asyncio.create_task(self._loop("sync_jobs", self.run_sync_job, 1), name=f"syncs-{n}")
+                for n in range(self.settings.sync_concurrency)
+            },
             "stats": asyncio.create_task(self._stats_loop(), name="stats"),
             "sessions": asyncio.create_task(self._watchdog_loop(), name="sessions"),
         }

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(default=5.0, gt=0, le=300, description="periodic poll, whatever wakes")
     retry_base_seconds: float = Field(default=30.0, gt=0, description="first retry delay (doubles each attempt)")
     retry_max_seconds: float = Field(default=1800.0, gt=0, description="longest retry delay")
+    pms_timeout_seconds: float = Field(default=30.0, gt=0, le=300, description="timeout of one PMS API request")
+    sync_concurrency: int = Field(
+        default=2, ge=1, le=16, description="PMS sync jobs run at once (one long full sync never blocks the rest)"
+    )
     waha_timeout_seconds: float = Field(default=15.0, gt=0, le=120, description="timeout of one WAHA request")
     session_check_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="how often paused WhatsApp sessions are asked whether they are back"
