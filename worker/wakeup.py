@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import psycopg
@@ -92,15 +92,28 @@ class RealtimeSource:
     """Supabase Realtime postgres_changes on the queue tables (service role: sees all tenants).
 
     Realtime delivers at most once and drops events across reconnects, so each change is only a
-    hint, and each (re)subscription wakes every queue to reconcile with a query."""
+    hint, and each time the subscription becomes ready every queue is woken to reconcile with a
+    query. Ready is Realtime's system message "Subscribed to PostgreSQL", not the join reply the
+    client reports as SUBSCRIBED: Realtime subscribes to the database after replying, and what is
+    committed in between is never sent (supabase/realtime-js#525).
+
+    This class, not the client, reconnects: the client's own retries log nowhere we can see and,
+    once they run out, leave it silently disconnected; and it never rejoins a channel the server
+    closed (Realtime does that on a token problem or an operational disconnect)."""
 
     name = "realtime"
+    tables = ("inbound_events", "message_logs")
+    topic = "worker-queues"
 
-    def __init__(self, supabase_url: str, service_key: str, signals: Signals) -> None:
+    def __init__(self, supabase_url: str, service_key: str, signals: Signals, *, retry_max_seconds: float = 30) -> None:
         self.url = supabase_url.rstrip("/").replace("http", "ws", 1) + "/realtime/v1"
         self.key = service_key
         self.signals = signals
+        self.retry_max_seconds = retry_max_seconds
         self.connected = False
+        self._trouble = asyncio.Event()  # the channel errored or closed: look at the connection
+        self._closed = asyncio.Event()  # the channel is gone for good: start a new client
+        self._was_ready = False
 
     def _on_change(self, payload: Any) -> None:
         # Called synchronously by the client: only set an event here.
@@ -111,41 +124,96 @@ class RealtimeSource:
         else:
             self.signals.wake_all()
 
+    def _on_system(self, payload: Any) -> None:
+        if getattr(payload, "extension", None) != "postgres_changes" or getattr(payload, "status", None) != "ok":
+            return
+        if not self.connected:
+            logger.info("Realtime subscription ready")
+        self.connected = self._was_ready = True
+        self.signals.wake_all()  # reconcile: what changed while we were not subscribed was never sent
+
     def _on_subscribe(self, status: Any, error: Exception | None = None) -> None:
         state = getattr(status, "value", str(status))
-        self.connected = state == "SUBSCRIBED"
-        if self.connected:
-            logger.info("Realtime subscription ready")
-            self.signals.wake_all()
-        else:
-            logger.warning("Realtime subscription {state}: {error}", state=state, error=error)
+        if state == "SUBSCRIBED":
+            logger.info("Realtime channel joined; waiting for Realtime to subscribe to PostgreSQL")
+            return
+        self.connected = False
+        logger.warning("Realtime subscription {state}: {error}", state=state, error=error)
+        self._trouble.set()
+        if state == "CLOSED":
+            self._closed.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        from realtime import AsyncRealtimeClient, RealtimePostgresChangesListenEvent
-
+        backoff = 1.0
         while not stop.is_set():
-            client = AsyncRealtimeClient(self.url, self.key, auto_reconnect=True, max_retries=10)
+            self._trouble, self._closed, self._was_ready = asyncio.Event(), asyncio.Event(), False
             try:
-                await client.connect()
-                channel = client.channel("worker-queues")
-                for table in ("inbound_events", "message_logs"):
-                    channel.on_postgres_changes(
-                        RealtimePostgresChangesListenEvent.All, self._on_change, table=table, schema="public"
-                    )
-                await channel.subscribe(self._on_subscribe)
-                # The client reconnects by itself; once it gives up, start over with a new one.
-                while not stop.is_set() and client.is_connected:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 5)
+                await _unless_stopped(stop, self._session())
+                problem = "Realtime closed the channel"
             except Exception as exc:
-                logger.warning("Realtime unavailable ({error}); polling continues", error=exc)
+                problem = f"Realtime unavailable ({exc})"
             finally:
                 self.connected = False
-                with contextlib.suppress(Exception):
-                    await client.close()
-            if not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 5)
+            if stop.is_set():
+                return
+            if self._was_ready:
+                backoff = 1.0
+            logger.warning("{problem}; polling continues, retrying in {s}s", problem=problem, s=backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(backoff * 2, self.retry_max_seconds)
+
+    async def _session(self) -> None:
+        """One client: connect, subscribe, and reconnect it until the server closes the channel."""
+        from realtime import AsyncRealtimeClient, RealtimePostgresChangesListenEvent
+
+        # No auto_reconnect: connect() makes one attempt, and a lost socket only marks the
+        # channel errored; the next connect() rejoins it.
+        client = AsyncRealtimeClient(self.url, self.key, auto_reconnect=False)
+        try:
+            await client.connect()
+            channel = client.channel(self.topic)
+            for table in self.tables:
+                channel.on_postgres_changes(
+                    RealtimePostgresChangesListenEvent.All, self._on_change, table=table, schema="public"
+                )
+            channel.on_system(self._on_system)
+            await channel.subscribe(self._on_subscribe)
+            delay = 0.0  # reconnect at once after a dropped socket, then back off
+            while not self._closed.is_set():
+                if client.is_connected:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._trouble.wait(), 5)
+                    self._trouble.clear()
+                    continue
+                await asyncio.sleep(delay)
+                try:
+                    await client.connect()  # rejoins the channel; ready again once Realtime says so
+                    delay = 0.0
+                except Exception as exc:
+                    delay = min(max(delay * 2, 1.0), self.retry_max_seconds)
+                    logger.warning(
+                        "Realtime reconnect failed ({error}); polling continues, retrying in {s}s", error=exc, s=delay
+                    )
+        finally:
+            self.connected = False
+            with contextlib.suppress(Exception):
+                await client.close()
+
+
+async def _unless_stopped(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -> None:
+    """Runs `work` until it ends (re-raising its failure) or `stop` is set (cancelling it)."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+    if not task.cancelled():
+        task.result()
 
 
 class PollOnly:
