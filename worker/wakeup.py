@@ -42,43 +42,32 @@ class Signals:
 
 
 class ListenSource:
-    """LISTEN/NOTIFY on the channels the migrations notify, over one dedicated connection."""
+    """LISTEN/NOTIFY on the channels the migrations notify, over one dedicated connection.
+
+    A LISTEN connection only receives, so a network that silently drops it (a NAT or firewall
+    forgetting an idle connection, a failover that leaves no RST) would go unnoticed: no more
+    wake-ups while `connected` still says yes. So every `check_seconds` it proves the
+    connection with a query, which also keeps such middleboxes from forgetting it."""
 
     name = "listen"
 
-    def __init__(self, database_url: str, signals: Signals) -> None:
+    def __init__(
+        self, database_url: str, signals: Signals, *, check_seconds: float = 60, check_timeout: float = 10
+    ) -> None:
         self.database_url = database_url
         self.signals = signals
+        self.check_seconds = check_seconds
+        self.check_timeout = check_timeout
         self.connected = False
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    self.database_url, autocommit=True, application_name="worker-listen"
-                ) as conn:
-                    for channel in QUEUES:
-                        await conn.execute(f'listen "{channel}"')
-                    self.connected = True
-                    backoff = 0.5
-                    self.signals.wake_all()  # catch up on anything sent while we were away
-                    logger.info("listening for wake-ups on {channels}", channels=", ".join(QUEUES))
-                    notifies = conn.notifies()
-                    stopper = asyncio.ensure_future(stop.wait())
-                    try:
-                        while not stop.is_set():
-                            getter = asyncio.ensure_future(anext(notifies))
-                            done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                            if getter not in done:
-                                getter.cancel()
-                                break
-                            notify = getter.result()
-                            metrics.WAKEUPS.labels(self.name, notify.channel).inc()
-                            self.signals.wake(notify.channel)
-                    finally:
-                        stopper.cancel()
-            except (psycopg.OperationalError, StopAsyncIteration) as exc:
+                await _unless_stopped(stop, self._listen())
+            except (psycopg.Error, OSError, TimeoutError) as exc:
+                if self.connected:
+                    backoff = 0.5  # it was up: the first retry comes soon
                 logger.warning("wake-up connection lost ({error}); retrying in {s}s", error=exc, s=backoff)
             finally:
                 self.connected = False
@@ -86,6 +75,30 @@ class ListenSource:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(backoff * 2, 30)
+
+    async def _listen(self) -> None:
+        conn = await psycopg.AsyncConnection.connect(
+            self.database_url, autocommit=True, application_name="worker-listen"
+        )
+        # Closed by hand: `async with` would try to roll back on a connection that may be dead.
+        try:
+            for channel in QUEUES:
+                await conn.execute(f'listen "{channel}"')
+            self.connected = True
+            self.signals.wake_all()  # catch up on anything sent while we were away
+            logger.info("listening for wake-ups on {channels}", channels=", ".join(QUEUES))
+            while True:
+                async with contextlib.aclosing(conn.notifies(timeout=self.check_seconds)) as notifies:
+                    async for notify in notifies:
+                        metrics.WAKEUPS.labels(self.name, notify.channel).inc()
+                        self.signals.wake(notify.channel)
+                # Notifications that arrive meanwhile wait in psycopg for the next notifies().
+                try:
+                    await asyncio.wait_for(conn.execute("select 1"), self.check_timeout)
+                except TimeoutError:
+                    raise TimeoutError(f"no answer to a liveness check in {self.check_timeout}s") from None
+        finally:
+            await conn.close()
 
 
 class RealtimeSource:
