@@ -7,13 +7,15 @@ starts its own throwaway cluster. Each test starts from empty tables.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import psycopg
 import pytest
 
 from devstack import cluster, database
 from tests.factories import Factory
+from worker.db.pool import Pool, open_pool
 
 # Every table the application writes, emptied between tests (auth.users cascades to members;
 # pg_net's queue exists once a migration enables the extension).
@@ -63,3 +65,18 @@ def db(clean_db: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 @pytest.fixture
 def factory(db: psycopg.Connection[tuple[object, ...]]) -> Factory:
     return Factory(db)
+
+
+@pytest.fixture
+async def pool(clean_db: str) -> AsyncIterator[Pool]:
+    """The worker's kind of pool (dict rows, autocommit) on the emptied database."""
+    pool = await open_pool(clean_db, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """One shared HTTP client, as the worker has."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from devstack.simulators.pms.apaleo import ApaleoSimulator
 from devstack.simulators.pms.base import Booking
@@ -19,7 +18,6 @@ from devstack.simulators.pms.harness import (
     apply_event,
     configuration,
     configure,
-    cron_paused,
     drain,
     fast_registry,
     jobs,
@@ -28,7 +26,6 @@ from devstack.simulators.pms.harness import (
     store_event,
 )
 from tests.factories import Factory, Tenant
-from worker.db.pool import open_pool
 from worker.errors import PayloadError
 from worker.pms import apaleo
 from worker.pms.base import Fetch, Ignore, InboundEvent
@@ -121,25 +118,6 @@ def test_a_national_number_is_read_with_the_guests_country() -> None:
 
 
 # -- against the simulator and the database --------------------------------------------------------
-@pytest.fixture(autouse=True)
-def _no_scheduled_syncs(db: Any) -> Iterator[None]:
-    with cron_paused(db):
-        yield
-
-
-@pytest.fixture
-async def pool(clean_db: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool = await open_pool(clean_db, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def pms() -> AsyncIterator[ApaleoSimulator]:
     async with ApaleoSimulator({"client-id": "client-secret"}, timezones={PROPERTY: "Europe/Berlin"}) as sim:

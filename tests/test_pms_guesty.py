@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from devstack.simulators.pms.base import Booking
 from devstack.simulators.pms.guesty import GuestySimulator
@@ -19,7 +18,6 @@ from devstack.simulators.pms.harness import (
     apply_event,
     configuration,
     configure,
-    cron_paused,
     drain,
     fast_registry,
     jobs,
@@ -28,7 +26,6 @@ from devstack.simulators.pms.harness import (
     store_event,
 )
 from tests.factories import Factory, Tenant
-from worker.db.pool import open_pool
 from worker.errors import PayloadError
 from worker.pms import guesty, mapping
 from worker.pms.base import Fetch, Ignore, InboundEvent
@@ -95,25 +92,6 @@ def test_a_cancellation_maps_to_cancelled() -> None:
 
 
 # -- against the simulator and the database --------------------------------------------------------
-@pytest.fixture(autouse=True)
-def _no_scheduled_syncs(db: Any) -> Iterator[None]:
-    with cron_paused(db):
-        yield
-
-
-@pytest.fixture
-async def pool(clean_db: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool = await open_pool(clean_db, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def pms() -> AsyncIterator[GuestySimulator]:
     async with GuestySimulator({"guesty-client": "guesty-secret"}, timezones={LISTING: "Europe/Madrid"}) as sim:

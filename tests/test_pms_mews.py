@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from devstack.simulators.pms.base import Booking, Rate
 from devstack.simulators.pms.harness import (
@@ -19,7 +18,6 @@ from devstack.simulators.pms.harness import (
     apply_event,
     configuration,
     configure,
-    cron_paused,
     drain,
     fast_registry,
     jobs,
@@ -29,7 +27,6 @@ from devstack.simulators.pms.harness import (
 )
 from devstack.simulators.pms.mews import MewsSimulator
 from tests.factories import Factory, Tenant
-from worker.db.pool import open_pool
 from worker.errors import PayloadError
 from worker.pms import mapping, mews
 from worker.pms.base import Fetch, Ignore, InboundEvent
@@ -164,25 +161,6 @@ def test_inquiries_and_options_are_not_bookings(state: str) -> None:
 
 
 # -- against the simulator and the database --------------------------------------------------------
-@pytest.fixture(autouse=True)
-def _no_scheduled_syncs(db: Any) -> Iterator[None]:
-    with cron_paused(db):
-        yield
-
-
-@pytest.fixture
-async def pool(clean_db: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool = await open_pool(clean_db, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def pms() -> AsyncIterator[MewsSimulator]:
     async with MewsSimulator(timezones={ENTERPRISE: "Europe/Berlin"}, limit=Rate(200, 30.0)) as sim:

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from devstack.simulators.pms.base import Booking
 from devstack.simulators.pms.generic import GenericPmsSimulator
 from devstack.simulators.pms.harness import (
     configuration,
     configure,
-    cron_paused,
     drain,
     fast_registry,
     jobs,
     reservations,
 )
 from tests.factories import Factory, Tenant
-from worker.db.pool import open_pool
 from worker.pms.http import RetryPolicy
 from worker.sync.runner import SyncSettings, run_next_job, schedule_due_syncs
 
@@ -46,25 +43,6 @@ def booking(n: int, modified: dt.datetime, **changes: Any) -> Booking:
     }
     values.update(changes)
     return Booking(**values)
-
-
-@pytest.fixture(autouse=True)
-def _no_scheduled_syncs(db: Any) -> Iterator[None]:
-    with cron_paused(db):
-        yield
-
-
-@pytest.fixture
-async def pool(clean_db: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool = await open_pool(clean_db, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture

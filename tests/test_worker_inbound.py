@@ -5,24 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
 import pytest
 
 from tests.factories import Factory, Tenant
-from worker.db.pool import Pool, open_pool
+from worker.db.pool import Pool
 from worker.inbound.processor import InboundProcessor
 from worker.inbound.stopwords import is_stop_request
 from worker.inbound.store import InboundStore
-
-
-@pytest.fixture
-async def pool(clean_db: str) -> AsyncIterator[Pool]:
-    pool = await open_pool(clean_db, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

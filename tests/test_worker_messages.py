@@ -14,7 +14,7 @@ import pytest
 
 from devstack.simulators.waha import WahaSimulator
 from tests.factories import Factory, Tenant
-from worker.db.pool import Pool, open_pool
+from worker.db.pool import Pool
 from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
@@ -29,19 +29,6 @@ async def waha() -> AsyncIterator[WahaSimulator]:
     async with WahaSimulator(api_key=API_KEY, ack_delays=None) as sim:
         yield sim
         sim.assert_no_violations()
-
-
-@pytest.fixture
-async def pool(clean_db: str) -> AsyncIterator[Pool]:
-    pool = await open_pool(clean_db, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
 
 
 @pytest.fixture

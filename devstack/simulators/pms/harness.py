@@ -8,10 +8,9 @@ enqueue_sync_v1 'reservation' 'webhook'), so these tests do not need the worker 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -36,17 +35,6 @@ FAST_RETRIES = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 
 def fast_registry(policy: RetryPolicy = FAST_RETRIES) -> AdapterRegistry:
     return pms_registry.build_registry(policy=policy, limiters=LimiterRegistry(), tokens=TokenCache())
-
-
-@contextlib.contextmanager
-def cron_paused(db: Conn, jobname: str = "pms-incremental-syncs") -> Iterator[None]:
-    """pg_cron runs in the test cluster too: a scheduled sync landing in the middle of a test would
-    be a job the test did not ask for. Tests that count jobs switch the schedule off meanwhile."""
-    db.execute("update cron.job set active = false where jobname = %s", (jobname,))
-    try:
-        yield
-    finally:
-        db.execute("update cron.job set active = true where jobname = %s", (jobname,))
 
 
 def configure(
