@@ -24,12 +24,17 @@
 -- Time helpers
 -- ============================================================================================
 
+-- The helpers below are plpgsql, not SQL: a SQL function with a SET clause (search_path) is never
+-- inlined and is planned anew in every statement that calls it, while plpgsql keeps its plans.
+
 -- The offset of a timezone from UTC at an instant.
 create function private.utc_offset(p_at timestamptz, p_timezone text) returns interval
-language sql stable
+language plpgsql immutable
 set search_path = ''
 as $$
-  select (p_at at time zone p_timezone) - (p_at at time zone 'UTC')
+begin
+  return (p_at at time zone p_timezone) - (p_at at time zone 'UTC');
+end
 $$;
 
 -- The instant a wall-clock time in a timezone names, with the DST cases defined above.
@@ -75,14 +80,16 @@ $$;
 -- Whether a local time of day is inside the quiet window [p_start, p_end), a window that may
 -- cross midnight; start = end means no quiet hours.
 create function private.in_quiet_hours(p_time time, p_start time, p_end time) returns boolean
-language sql immutable
+language plpgsql immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when p_start = p_end then false
     when p_start < p_end then p_time >= p_start and p_time < p_end
     else p_time >= p_start or p_time < p_end
-  end
+  end;
+end
 $$;
 
 -- Defers an instant inside the property's quiet hours to the end of the quiet window: the first
@@ -136,25 +143,31 @@ create function private.rule_send_at(
   p_property public.properties,
   p_now timestamptz
 ) returns timestamptz
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select private.after_quiet_hours(
-    case p_trigger
-      when 'before_arrival' then private.local_instant(
-        (p_arrival - p_offset_days) + coalesce(p_send_at_local, p_property.check_in_time), p_property.timezone)
-      when 'arrival_day' then private.local_instant(
-        p_arrival + coalesce(p_send_at_local, p_property.check_in_time), p_property.timezone)
-      when 'after_departure' then private.local_instant(
-        (p_departure + p_offset_days) + coalesce(p_send_at_local, p_property.check_out_time), p_property.timezone)
-      else case when p_send_at_local is null then p_now else (
-        select min(c.at) from (
-           select private.local_instant(
-             ((p_now at time zone p_property.timezone)::date + d) + p_send_at_local, p_property.timezone) as at
-           from generate_series(0, 1) d
-         ) c where c.at >= p_now) end
-    end,
-    p_property.timezone, p_property.quiet_hours_start, p_property.quiet_hours_end)
+declare
+  v_at timestamptz;
+begin
+  v_at := case p_trigger
+    when 'before_arrival' then private.local_instant(
+      (p_arrival - p_offset_days) + coalesce(p_send_at_local, p_property.check_in_time), p_property.timezone)
+    when 'arrival_day' then private.local_instant(
+      p_arrival + coalesce(p_send_at_local, p_property.check_in_time), p_property.timezone)
+    when 'after_departure' then private.local_instant(
+      (p_departure + p_offset_days) + coalesce(p_send_at_local, p_property.check_out_time), p_property.timezone)
+    else p_now
+  end;
+  if p_trigger in ('booking_confirmed', 'booking_cancelled') and p_send_at_local is not null then
+    -- The next time the clock shows that time of day.
+    v_at := private.local_instant((p_now at time zone p_property.timezone)::date + p_send_at_local, p_property.timezone);
+    if v_at < p_now then
+      v_at := private.local_instant(
+        ((p_now at time zone p_property.timezone)::date + 1) + p_send_at_local, p_property.timezone);
+    end if;
+  end if;
+  return private.after_quiet_hours(v_at, p_property.timezone, p_property.quiet_hours_start, p_property.quiet_hours_end);
+end
 $$;
 
 -- ============================================================================================
@@ -168,18 +181,23 @@ create function private.choose_template(
   p_key text,
   p_guest_language text,
   p_default_language text
-) returns table (language text, body text)
-language sql stable
+) returns public.message_templates
+language plpgsql stable
 set search_path = ''
 as $$
-  select t.language, t.body
+declare
+  v_template public.message_templates;
+begin
+  select t.* into v_template
   from public.message_templates t
   where t.tenant_id = p_tenant_id and t.key = p_key
   order by coalesce(t.language = p_guest_language, false) desc,
            coalesce(t.language = p_default_language, false) desc,
            t.language = 'en' desc,
            t.language
-  limit 1
+  limit 1;
+  return v_template;
+end
 $$;
 
 -- The values of every placeholder in private.template_placeholders(). Dates are ISO
@@ -189,10 +207,11 @@ create function private.message_vars(
   p_property public.properties,
   p_guest public.guests
 ) returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'guest_name', btrim(p_guest.full_name),
     -- "Ada Lovelace" and "Lovelace, Ada" both greet Ada.
     'guest_first_name', nullif(split_part(btrim(case
@@ -206,57 +225,62 @@ as $$
     'nights', (p_reservation.departure_date - p_reservation.arrival_date)::text,
     -- The id the guest knows: the PMS's, not ours.
     'reservation_id', p_reservation.pms_reservation_id
-  )
+  );
+end
 $$;
 
 -- Replaces each {{ placeholder }} with its value in one pass, so a value that itself looks like
 -- a placeholder (a guest name is untrusted input) is never expanded.
 create function private.render_template(p_body text, p_vars jsonb) returns text
-language sql immutable
+language plpgsql immutable
 set search_path = ''
 as $$
-  select coalesce(string_agg(s.piece || coalesce(p_vars ->> k.m[1], ''), '' order by s.n), '')
+declare
+  v_text text;
+begin
+  select coalesce(string_agg(s.piece || coalesce(p_vars ->> k.m[1], ''), '' order by s.n), '') into v_text
   from regexp_split_to_table(p_body, '\{\{\s*[a-z_]+\s*\}\}') with ordinality as s (piece, n)
   left join regexp_matches(p_body, '\{\{\s*([a-z_]+)\s*\}\}', 'g') with ordinality as k (m, n)
-    on k.n = s.n
+    on k.n = s.n;
+  return v_text;
+end
 $$;
 
 -- ============================================================================================
 -- The planner
 -- ============================================================================================
 
--- What the message rows of these reservations should look like now: one row per (reservation,
--- applicable active rule) that exists or is due to be created, beside the existing row's state.
--- Pure (reads only), so it can be inspected and tested on its own; plan_messages writes it.
+-- Plans the messages of these reservations: one row per (reservation, applicable active rule),
+-- created when missing (only if it will be sent or says why not), updated where anything
+-- changed while not sent yet; pending rows of rules that no longer apply are cancelled. Rows
+-- that are sending, sent, delivered, read or dead are never touched. Re-running it without a
+-- change in the data writes nothing.
 --   p_created:       the reservations were just created (booking confirmations are due)
 --   p_cancel_notice: the reservations just became cancelled (cancellation notices are due)
-create function private.planned_messages(
+--   p_carry_ids:     stamp changed rows with the reservation's last request and job id (false
+--                    when the change came from elsewhere, e.g. a guest's phone number)
+--   p_rule_ids:      only these rules' messages (a rule or template edit); null: all rules
+create function private.plan_messages(
   p_reservation_ids uuid[],
-  p_created boolean,
-  p_cancel_notice boolean
-) returns table (
-  tenant_id uuid,
-  reservation_id uuid,
-  rule_id uuid,
-  dedupe_key text,
-  existing_id bigint,
-  guest_id uuid,
-  template_key text,
-  language text,
-  to_phone text,
-  body text,
-  status public.message_status,
-  scheduled_for timestamptz,
-  next_attempt_at timestamptz,
-  attempts integer,
-  last_error text,
-  request_id text,
-  job_id uuid
-)
-language sql stable
+  p_created boolean default false,
+  p_cancel_notice boolean default false,
+  p_carry_ids boolean default true,
+  p_rule_ids uuid[] default null
+) returns void
+language plpgsql
 set search_path = ''
+-- These statements touch a handful of rows; JIT compilation would cost seconds more than it saves.
+set jit = off
+-- Planned for the actual reservation ids each time: a generic plan made while the tables were
+-- small (a new database, a first sync) would otherwise stay in use and scan whole tenants.
+set plan_cache_mode = force_custom_plan
 as $$
-  with pairs as (
+begin
+  insert into public.message_logs as m (
+    tenant_id, reservation_id, rule_id, dedupe_key, guest_id, template_key, language, to_phone, body,
+    status, scheduled_for, next_attempt_at, attempts, last_error, request_id, job_id)
+  -- Materialized: inlined, every later reference would compute the send time and the reasons again.
+  with pairs as materialized (
     select r, p, g, t.default_language, a.id as rule_id, a.trigger, a.template_key,
            r.id::text || ':' || a.id::text as dedupe_key,
            a.trigger in ('booking_confirmed', 'booking_cancelled') as is_event,
@@ -271,19 +295,20 @@ as $$
       on a.tenant_id = r.tenant_id and a.is_active
      and (a.property_id is null or a.property_id = r.property_id)
     where r.id = any (p_reservation_ids)
+      and (p_rule_ids is null or a.id = any (p_rule_ids))
   ),
   present as (
-    select pr.*, m.id as existing_id, m.status as existing_status, m.scheduled_for as existing_at,
-           m.next_attempt_at as existing_next, m.attempts as existing_attempts,
-           m.last_error as existing_error, m.request_id as existing_request, m.job_id as existing_job,
-           coalesce(m.status in ('scheduled', 'queued', 'failed'), false) as is_pending,
+    select pr.*, ex.id as existing_id, ex.status as existing_status, ex.scheduled_for as existing_at,
+           ex.next_attempt_at as existing_next, ex.attempts as existing_attempts,
+           ex.last_error as existing_error,
+           coalesce(ex.status in ('scheduled', 'queued', 'failed'), false) as is_pending,
            tpl.language as tpl_language, tpl.body as tpl_body
     from pairs pr
-    left join public.message_logs m on m.tenant_id = (pr.r).tenant_id and m.dedupe_key = pr.dedupe_key
+    left join public.message_logs ex on ex.tenant_id = (pr.r).tenant_id and ex.dedupe_key = pr.dedupe_key
     left join lateral private.choose_template(
       (pr.r).tenant_id, pr.template_key, (pr.g).language, pr.default_language) tpl on true
     -- Event rules create their row only when their event happens; existing rows always follow.
-    where m.id is not null
+    where ex.id is not null
        or not pr.is_event
        or (pr.trigger = 'booking_confirmed' and p_created)
        or (pr.trigger = 'booking_cancelled' and p_cancel_notice)
@@ -295,7 +320,7 @@ as $$
            case when c.is_event and c.is_pending then c.existing_at else c.planned_at end as send_at
     from present c
   ),
-  judged as (
+  judged as materialized (
     select tm.*,
       case
         when (tm.r).status = 'no_show' then 'reservation is a no-show'
@@ -335,7 +360,7 @@ as $$
            then j.existing_at else j.send_at end as final_at
     from judged j
   )
-  select (d.r).tenant_id, (d.r).id, d.rule_id, d.dedupe_key, d.existing_id, (d.r).guest_id,
+  select (d.r).tenant_id, (d.r).id, d.rule_id, d.dedupe_key, (d.r).guest_id,
          d.template_key, d.tpl_language, (d.g).phone_e164,
          case when d.tpl_body is not null
            then private.render_template(d.tpl_body, private.message_vars(d.r, d.p, d.g)) end,
@@ -350,33 +375,8 @@ as $$
          (d.r).last_request_id,
          (d.r).last_job_id
   from decided d
-$$;
-
--- Writes the plan: creates missing rows (only ones that will be sent or are skipped with a
--- reason; there is nothing to cancel in a row never planned), updates rows not sent yet where
--- anything changed, and cancels pending rows of rules that no longer apply. Rows that are
--- sending, sent, delivered, read or dead are never touched. Re-running it without a change in
--- the data changes nothing.
---   p_carry_ids: stamp changed rows with the reservation's last request and job id (false when
---   the change came from elsewhere, e.g. a guest's phone number).
-create function private.plan_messages(
-  p_reservation_ids uuid[],
-  p_created boolean default false,
-  p_cancel_notice boolean default false,
-  p_carry_ids boolean default true
-) returns void
-language plpgsql
-set search_path = ''
-as $$
-begin
-  insert into public.message_logs as m (
-    tenant_id, reservation_id, guest_id, rule_id, template_key, language, to_phone, body, status,
-    scheduled_for, next_attempt_at, attempts, last_error, dedupe_key, request_id, job_id)
-  select pm.tenant_id, pm.reservation_id, pm.guest_id, pm.rule_id, pm.template_key, pm.language,
-         pm.to_phone, pm.body, pm.status, pm.scheduled_for, pm.next_attempt_at, pm.attempts,
-         pm.last_error, pm.dedupe_key, pm.request_id, pm.job_id
-  from private.planned_messages(p_reservation_ids, p_created, p_cancel_notice) pm
-  where pm.existing_id is not null or pm.status in ('scheduled', 'skipped')
+  -- Nothing to cancel in a row never planned: new rows only when they go out or say why not.
+  where d.existing_id is not null or d.new_status in ('scheduled', 'skipped')
   on conflict (tenant_id, dedupe_key) do update
   set guest_id = excluded.guest_id,
       rule_id = excluded.rule_id,
@@ -407,10 +407,12 @@ begin
       request_id = case when p_carry_ids then coalesce(r.last_request_id, m.request_id) else m.request_id end,
       job_id = case when p_carry_ids then coalesce(r.last_job_id, m.job_id) else m.job_id end
   from public.reservations r
+  -- By reservation alone (ids are unique): with the tenant as well, a planner without statistics
+  -- may pick a tenant-wide index.
   where r.id = any (p_reservation_ids)
-    and m.tenant_id = r.tenant_id
     and m.reservation_id = r.id
     and m.dedupe_key like r.id::text || ':%'
+    and (p_rule_ids is null or m.rule_id = any (p_rule_ids))
     and m.status in ('scheduled', 'queued', 'failed')
     and not exists (
       select 1 from public.automation_rules a
@@ -494,8 +496,7 @@ as $$
       and (r.departure_date >= p_since
            or exists (
              select 1 from public.message_logs m
-             where m.reservation_id = r.id and m.tenant_id = r.tenant_id
-               and m.status in ('scheduled', 'queued', 'failed')))
+             where m.reservation_id = r.id and m.status in ('scheduled', 'queued', 'failed')))
   )
 $$;
 
@@ -517,7 +518,7 @@ begin
     private.reservations_to_replan(new.tenant_id, null,
       -- After-departure rules still reach stays that ended up to offset_days ago.
       current_date - 1 - greatest(new.offset_days, coalesce(old.offset_days, 0))),
-    false, false, false);
+    false, false, false, array[new.id]);
   return null;
 end
 $$;
@@ -552,7 +553,9 @@ begin
         and m.template_key in (new.key, old.key)
         and m.reservation_id is not null
         and (m.status in ('scheduled', 'queued', 'failed') or (m.status = 'skipped' and m.scheduled_for > now()))),
-    false, false, false);
+    false, false, false,
+    array(select a.id from public.automation_rules a
+          where a.tenant_id = v_tenant_id and a.template_key in (new.key, old.key)));
   return null;
 end
 $$;
@@ -598,10 +601,16 @@ execute function private.plan_property_messages();
 -- Rows without a reservation (sent by hand) go out with their stored phone and body.
 create function public.prepare_messages_v1(p_ids bigint[], p_worker text)
 returns table (id bigint, to_phone text, body text, language text)
-language sql
+language plpgsql
+rows 100
 set search_path = ''
+-- A batch is a hundred rows; JIT compilation would cost more than it saves.
+set jit = off
 as $$
-  with facts as (
+begin
+  return query
+  -- Materialized: inlined, every later reference would render the message again.
+  with facts as materialized (
     select m.id, m.to_phone as stored_phone, m.body as stored_body,
            -- Planned by the rules (vs. a message written by hand).
            coalesce(m.dedupe_key like m.reservation_id::text || ':%', false) as planned,
@@ -623,7 +632,7 @@ as $$
       on m.reservation_id is not null
     where m.id = any (p_ids) and m.status = 'sending' and m.lease_owner = p_worker
   ),
-  verdicts as (
+  verdicts as materialized (
     select f.id, f.planned,
            case when f.planned then f.phone_e164 else coalesce(f.phone_e164, f.stored_phone) end as phone,
            case when f.planned then f.rendered else f.stored_body end as text,
@@ -678,7 +687,8 @@ as $$
     where m.id = v.id
     returning m.id, m.to_phone, m.body, m.language, m.status
   )
-  select s.id, s.to_phone, s.body, s.language from settled s where s.status = 'sending' order by s.id
+  select s.id, s.to_phone, s.body, s.language from settled s where s.status = 'sending' order by s.id;
+end
 $$;
 
 -- Opts a guest out after they asked to stop (the worker recognises STOP and its translations).
@@ -713,8 +723,7 @@ revoke all on function private.rule_send_at(public.automation_trigger, integer, 
 revoke all on function private.choose_template(uuid, text, text, text) from public;
 revoke all on function private.message_vars(public.reservations, public.properties, public.guests) from public;
 revoke all on function private.render_template(text, jsonb) from public;
-revoke all on function private.planned_messages(uuid[], boolean, boolean) from public;
-revoke all on function private.plan_messages(uuid[], boolean, boolean, boolean) from public;
+revoke all on function private.plan_messages(uuid[], boolean, boolean, boolean, uuid[]) from public;
 revoke all on function private.plan_reservation_messages() from public;
 revoke all on function private.plan_guest_messages() from public;
 revoke all on function private.reservations_to_replan(uuid, uuid, date) from public;
@@ -731,7 +740,6 @@ grant execute on function private.rule_send_at(public.automation_trigger, intege
 grant execute on function private.choose_template(uuid, text, text, text) to service_role;
 grant execute on function private.message_vars(public.reservations, public.properties, public.guests) to service_role;
 grant execute on function private.render_template(text, jsonb) to service_role;
-grant execute on function private.planned_messages(uuid[], boolean, boolean) to service_role;
 
 revoke all on function public.prepare_messages_v1(bigint[], text) from public, anon, authenticated;
 revoke all on function public.opt_out_guest_v1(uuid, text, text) from public, anon, authenticated;
