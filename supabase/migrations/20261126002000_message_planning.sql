@@ -1,24 +1,33 @@
 -- Message planning: a reservation's guest messages are (re)planned in SQL, by triggers, so every
--- writer of reservations, guests, rules and properties (the worker, the dashboard through
--- PostgREST, plain SQL) gets the same rules.
+-- writer of reservations, guests, rules, templates and properties (the worker, the dashboard
+-- through PostgREST, plain SQL) gets the same rules.
 --
 -- One message_logs row per (reservation, automation rule), dedupe_key '<reservation id>:<rule id>':
 --   * timed rules (before_arrival, arrival_day, after_departure) are planned for their local time in
---     the property's timezone; booking_confirmed when the reservation is created; booking_cancelled
---     when its status becomes cancelled. Both of those go out as soon as allowed.
---   * quiet hours defer a send to the end of the property's quiet window.
+--     the property's timezone (without a time of day: check-in time, or check-out time after
+--     departure); booking_confirmed when the reservation is created (never on later changes);
+--     booking_cancelled when its status changes to cancelled (a reservation that arrives already
+--     cancelled was never confirmed to the guest, so it gets no notice). Those two go out as soon as
+--     allowed, or at the next occurrence of their time of day if they have one.
+--   * quiet hours defer a send to the end of the property's quiet window, as-soon-as-possible
+--     messages included.
 --   * rows not sent yet follow the reservation: new dates move them, cancellation or no-show cancels
---     them (except the cancellation notice), un-cancelling revives them. Rows already sent stay.
+--     them (except the cancellation notice), un-cancelling revives them. Rows being sent or already
+--     sent (sending, sent, delivered, read, dead) are never touched.
 --   * a row that cannot be sent is kept with status skipped and the reason in last_error: the guest
---     has no phone number or opted out, no template exists for its key, or its time had passed.
+--     has no phone number or opted out, no template exists for its key, its time had passed when
+--     it was planned, or (confirmation, notice) the stay is already over.
+--   * opting out cancels the guest's waiting messages; other guest, rule, template and property
+--     changes re-plan what they affect.
 -- The worker renders the message once more right before sending (prepare_messages_v1), with the
--- guest's current name, phone and language, and drops what can no longer be sent.
+-- guest's current name, phone and language, and settles what can no longer be sent.
 --
 -- Local times are defined for the two DST edge cases:
 --   * a local time that does not exist (spring-forward gap) means the instant the gap ends
 --     (02:30 on 2027-03-28 in Europe/Berlin is 03:00 CEST);
 --   * a local time that exists twice (fall-back overlap) means its first occurrence
 --     (02:30 on 2026-10-25 in Europe/Berlin is 02:30 CEST, not CET).
+-- That is: the first instant at which the clock shows that time or later.
 
 -- ============================================================================================
 -- Time helpers
