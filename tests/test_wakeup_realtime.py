@@ -17,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 from loguru import logger
+from realtime import AsyncRealtimeClient, RealtimePostgresChangesListenEvent
 
 from devstack.simulators.realtime import RealtimeSimulator, make_jwt
 from tests.factories import Factory, Tenant
@@ -94,6 +95,13 @@ def ingest(db: psycopg.Connection[Any], tenant: Tenant, event_id: str) -> None:
 def status_of(db: psycopg.Connection[Any], event_id: str) -> str | None:
     row = db.execute("select status::text from public.inbound_events where event_id = %s", (event_id,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def collector(seen: list[int]) -> Callable[[Any], None]:
+    def collect(payload: Any) -> None:
+        seen.append(int(payload["data"]["record"]["id"]))
+
+    return collect
 
 
 def source_for(realtime: RealtimeSimulator, key: str | None = None) -> RealtimeSource:
@@ -210,6 +218,74 @@ async def test_a_key_realtime_does_not_know_never_connects(realtime: RealtimeSim
         assert realtime.handshakes == 0
         assert {status for status, _ in realtime.rejected} == {403}
         assert not source.connected
+
+
+# ---- what Realtime itself decides ---------------------------------------------------------------
+async def test_a_queue_table_outside_the_publication_never_gets_ready(
+    clean_db: str, db: psycopg.Connection[Any]
+) -> None:
+    """If a migration forgot `alter publication supabase_realtime add table ...`, Realtime refuses
+    the subscription; the worker must stay not ready (and keep polling) instead of waiting for
+    changes that never come."""
+    db.execute("create publication realtime_test_partial for table public.inbound_events")
+    try:
+        async with RealtimeSimulator(clean_db, publication="realtime_test_partial") as sim:
+            async with running(source_for(sim)) as source:
+                await eventually(lambda: len(sim.subscribe_errors) >= 2)  # Realtime and the client retry
+                assert not source.connected
+                assert woken(source.signals) == set()
+            assert "Check that tables are part of publication realtime_test_partial" in sim.subscribe_errors[0]
+            assert '"table" => "message_logs"' in sim.subscribe_errors[0]
+    finally:
+        db.execute("drop publication realtime_test_partial")
+
+
+async def test_changes_reach_only_those_allowed_to_see_them(
+    realtime: RealtimeSimulator, db: psycopg.Connection[Any], factory: Factory
+) -> None:
+    """The service role sees every tenant (what the worker relies on); a member sees their own
+    tenant's rows through RLS; a filter narrows what a subscriber gets; anon, without SELECT on
+    the table, gets Realtime's "Error 401: Unauthorized" for each change, a payload without a
+    commit_timestamp that the Python client cannot parse and drops."""
+    hotel, other = factory.tenant("Hotel A"), factory.tenant("Hotel B")
+    member = factory.member(hotel, "staff")
+    member_token = make_jwt(realtime.jwt_secret, "authenticated", sub=str(member), aud="authenticated")
+    received: dict[str, list[int]] = {}
+    clients = []
+    for name, token, row_filter in [
+        ("member", member_token, None),
+        ("anon", None, None),
+        ("filtered", realtime.service_role_key(), f"tenant_id=eq.{other.id}"),
+    ]:
+        client = AsyncRealtimeClient(f"{realtime.base_url}/realtime/v1", realtime.anon_key(), auto_reconnect=False)
+        if token is not None:
+            await client.set_auth(token)
+        channel = client.channel(name)
+        received[name] = []
+        channel.on_postgres_changes(
+            RealtimePostgresChangesListenEvent.Insert,
+            collector(received[name]),
+            table="message_logs",
+            schema="public",
+            filter=row_filter,
+        )
+        await channel.subscribe()
+        clients.append(client)
+    try:
+        await realtime.wait_until(lambda: realtime.subscribed == 3)
+        # Changes go out in commit order: once the last one has arrived, the others were decided.
+        first_other, mine, second_other = factory.message(other), factory.message(hotel), factory.message(other)
+        await eventually(lambda: second_other in received["filtered"] and mine in received["member"])
+        assert received == {"member": [mine], "anon": [], "filtered": [first_other, second_other]}
+
+        def to_anon() -> list[Any]:
+            return [data["errors"] for topic, data in realtime.delivered if topic == "realtime:anon"]
+
+        await eventually(lambda: len(to_anon()) == 3)
+        assert to_anon() == [["Error 401: Unauthorized"]] * 3
+    finally:
+        for client in clients:
+            await client.close()
 
 
 # ---- the worker -----------------------------------------------------------------------------------

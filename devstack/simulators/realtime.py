@@ -37,7 +37,8 @@ handshakes with an HTTP status, as the gateway does while Realtime restarts), `r
 `hold_subscriptions` / `release_subscriptions` (the time Realtime takes to subscribe to
 PostgreSQL), `drop_changes(n)`, `set_latency`, `disconnect_channels` (Realtime's operational
 "Server requested disconnect"). Counters to wait on (`wait_until`): handshakes, rejected,
-joins, refused_joins, subscribed, delivered, dropped; `violations` lists malformed messages.
+joins, refused_joins, subscribed, subscribe_errors, delivered, dropped; `violations` lists
+what clients got wrong, `errors` the simulator's own troubles.
 
 Not simulated: broadcast, presence, private channels and their policies, the REST API, rate
 limits, JWKS, and Realtime's size limit (Error 413) on records.
@@ -362,6 +363,7 @@ class RealtimeSimulator:
         self.joins = 0
         self.refused_joins = 0
         self.subscribed = 0
+        self.subscribe_errors: list[str] = []  # system errors sent instead of "Subscribed to PostgreSQL"
         self.delivered: deque[tuple[str, JSON]] = deque(maxlen=1000)
         self.delivered_count = 0
         self.dropped = 0
@@ -637,11 +639,13 @@ class RealtimeSimulator:
                 async with self._db_lock:
                     bindings = await self._check_bindings(channel)
             except _SubscribeError as exc:
+                self.subscribe_errors.append(str(exc))
                 await self._system(client, channel, "postgres_changes", "error", str(exc))
                 await asyncio.sleep(self.resubscribe_seconds)
                 continue
             except psycopg.Error as exc:
-                await self._system(client, channel, "postgres_changes", "error", UNABLE_TO_CONNECT + f": {exc}")
+                self.subscribe_errors.append(f"{UNABLE_TO_CONNECT}: {exc}")
+                await self._system(client, channel, "postgres_changes", "error", self.subscribe_errors[-1])
                 await asyncio.sleep(self.resubscribe_seconds)
                 continue
             channel.bindings = bindings
@@ -791,10 +795,15 @@ class RealtimeSimulator:
         relation = change.relation
         info = await self._relation_info(relation, role)
         base: JSON = {"schema": relation.schema, "table": relation.table, "type": change.type}
+        # The poller turns each row into a NewRecord / UpdatedRecord / DeletedRecord, so an error
+        # row still carries their fields, empty.
+        empty: JSON = {"commit_timestamp": None, "columns": []}
+        empty.update({"record": {}} if change.type != "DELETE" else {})
+        empty.update({"old_record": {}} if change.type != "INSERT" else {})
         if change.type != "DELETE" and not info.primary_key:
-            return {**base, "errors": ["Error 400: Bad Request, no primary key"]}, info
+            return {**base, **empty, "errors": ["Error 400: Bad Request, no primary key"]}, info
         if change.type != "DELETE" and not set(info.primary_key) <= info.selectable:
-            return {**base, "errors": ["Error 401: Unauthorized"]}, info
+            return {**base, **empty, "errors": ["Error 401: Unauthorized"]}, info
         committed = change.committed_at
         data: JSON = {
             **base,
