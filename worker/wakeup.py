@@ -110,9 +110,10 @@ class RealtimeSource:
     client reports as SUBSCRIBED: Realtime subscribes to the database after replying, and what is
     committed in between is never sent (supabase/realtime-js#525).
 
-    This class, not the client, reconnects: the client's own retries log nowhere we can see and,
-    once they run out, leave it silently disconnected; and it never rejoins a channel the server
-    closed (Realtime does that on a token problem or an operational disconnect)."""
+    This class, not the client, reconnects: the client's own retries log only to the standard
+    `logging` module, outside the worker's JSON lines, and once they run out leave it silently
+    disconnected; and the client never rejoins a channel the server closed (Realtime closes
+    channels on a token problem or an operational disconnect)."""
 
     name = "realtime"
     tables = ("inbound_events", "message_logs")
@@ -127,6 +128,7 @@ class RealtimeSource:
         self._trouble = asyncio.Event()  # the channel errored or closed: look at the connection
         self._closed = asyncio.Event()  # the channel is gone for good: start a new client
         self._was_ready = False
+        self._delay = 0.0  # before the next reconnect attempt
 
     def _on_change(self, payload: Any) -> None:
         # Called synchronously by the client: only set an event here.
@@ -143,6 +145,7 @@ class RealtimeSource:
         if not self.connected:
             logger.info("Realtime subscription ready")
         self.connected = self._was_ready = True
+        self._delay = 0.0  # it works again: the next lost socket is retried at once
         self.signals.wake_all()  # reconcile: what changed while we were not subscribed was never sent
 
     def _on_subscribe(self, status: Any, error: Exception | None = None) -> None:
@@ -192,21 +195,24 @@ class RealtimeSource:
                 )
             channel.on_system(self._on_system)
             await channel.subscribe(self._on_subscribe)
-            delay = 0.0  # reconnect at once after a dropped socket, then back off
+            # A socket lost after the subscription was ready is retried at once; one that fails, or
+            # comes back only to be dropped again, waits longer each time.
+            self._delay = 0.0
             while not self._closed.is_set():
                 if client.is_connected:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._trouble.wait(), 5)
                     self._trouble.clear()
                     continue
-                await asyncio.sleep(delay)
+                await asyncio.sleep(self._delay)
+                self._delay = min(max(self._delay * 2, 1.0), self.retry_max_seconds)
                 try:
                     await client.connect()  # rejoins the channel; ready again once Realtime says so
-                    delay = 0.0
                 except Exception as exc:
-                    delay = min(max(delay * 2, 1.0), self.retry_max_seconds)
                     logger.warning(
-                        "Realtime reconnect failed ({error}); polling continues, retrying in {s}s", error=exc, s=delay
+                        "Realtime reconnect failed ({error}); polling continues, retrying in {s}s",
+                        error=exc,
+                        s=self._delay,
                     )
         finally:
             self.connected = False
