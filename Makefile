@@ -9,6 +9,12 @@ setup:
 test: setup
 	$(PY) -m devstack test
 
+# Benchmarks against a throwaway PostgreSQL (each starts the functions server, the WAHA
+# simulator and workers itself); under 10 minutes on 2 cores. Results: bench/results/latest.md.
+.PHONY: bench
+bench: setup
+	$(PY) -m bench
+
 # The whole local system: database, edge functions, worker, WAHA and PMS simulators, and a
 # hotel's day played through them (devstack/demo). Ctrl-C stops it all.
 demo: setup

@@ -18,9 +18,11 @@ class Sizes:
     ingest_seconds: float
     ingest_concurrency: int
     pgbench_clients: int
-    # processing: events per run, seconds per naive baseline run
+    # processing: events queued per run, tenants, at most this many seconds per worker run,
+    # seconds per naive baseline run
     processing_events: int
     processing_tenants: int
+    processing_seconds: float
     naive_seconds: float
     # delivery: sessions (one tenant each), messages per session, at most this many seconds of
     # sending, seconds of the one-at-a-time baseline
@@ -42,10 +44,12 @@ class Sizes:
     scale_claims: int
     scale_batch: int
     scale_due_rows: int
-    # memory: seconds of steady load, events per second fed, seconds of warm-up not counted
+    # memory: seconds of steady load, events per second fed, seconds of warm-up not counted,
+    # distinct guests the events cycle through
     soak_seconds: float
     soak_events_per_second: float
     soak_warmup_seconds: float
+    soak_guests: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +61,7 @@ FULL = Sizes(
     pgbench_clients=8,
     processing_events=4000,
     processing_tenants=50,
+    processing_seconds=20,
     naive_seconds=10,
     delivery_sessions=1000,
     delivery_messages_per_session=20,
@@ -71,12 +76,13 @@ FULL = Sizes(
     wakeup_gap_ms=(50, 250),
     poll_interval_seconds=5.0,
     scale_rows=(10_000, 5_000_000),
-    scale_claims=50,
+    scale_claims=100,
     scale_batch=100,
     scale_due_rows=2000,
     soak_seconds=150,
     soak_events_per_second=40,
     soak_warmup_seconds=30,
+    soak_guests=500,
 )
 
 SMOKE = Sizes(
@@ -85,6 +91,7 @@ SMOKE = Sizes(
     pgbench_clients=2,
     processing_events=40,
     processing_tenants=3,
+    processing_seconds=60,
     naive_seconds=1,
     delivery_sessions=5,
     delivery_messages_per_session=3,
@@ -105,6 +112,7 @@ SMOKE = Sizes(
     soak_seconds=4,
     soak_events_per_second=5,
     soak_warmup_seconds=1,
+    soak_guests=10,
 )
 
 

@@ -24,6 +24,7 @@ import psycopg
 
 from bench import seed, services
 from bench.common import Result, Sizes, fmt_rate, ratio
+from bench.cpu import CpuMeter, postmaster_pid
 from worker.pms.base import InboundEvent, Upsert
 from worker.pms.registry import adapter_for
 
@@ -54,35 +55,51 @@ def _settled(conn: seed.Conn) -> tuple[int, int]:
 
 
 def _worker_run(
-    db_url: str, run_dir: Path, conn: seed.Conn, tenants: list[seed.BenchTenant], procs: int, events: int, serial0: int
+    db_url: str,
+    run_dir: Path,
+    conn: seed.Conn,
+    tenants: list[seed.BenchTenant],
+    procs: int,
+    sizes: Sizes,
+    serial0: int,
 ) -> dict[str, Any]:
+    """Workers first (idle, listening), then the events: the clock runs from their arrival until
+    all are handled or the time is up."""
     _clear(conn)
-    workers = [services.worker(db_url, run_dir, f"processing-{procs}-{i}", wakeup="listen") for i in range(procs)]
+    workers = [
+        services.worker(db_url, run_dir, f"processing-{procs}-{i}", wakeup="listen", shutdown_grace_seconds=2)
+        for i in range(procs)
+    ]
+    meter = CpuMeter({f"worker {i + 1}": w.pid for i, w in enumerate(workers)}, postmaster_pid(db_url))
     with services.running(*workers):
+        meter.start()
         started = time.monotonic()
-        _load(conn, tenants, events, f"w{procs}", serial0)
-        deadline = started + max(120.0, events / 5)
+        _load(conn, tenants, sizes.processing_events, f"w{procs}", serial0)
         while True:
             done, dead = _settled(conn)
-            if done >= events or time.monotonic() > deadline:
+            elapsed = time.monotonic() - started
+            if done >= sizes.processing_events or elapsed > sizes.processing_seconds:
                 break
             time.sleep(0.05)
+        cpu = meter.stop()
     row = conn.execute(
-        "select extract(epoch from max(processed_at) - min(received_at)), count(*) filter (where status = 'succeeded'),"
-        " count(*) filter (where attempts > 1) from public.inbound_events"
+        "select count(*) filter (where status = 'succeeded'), count(*) filter (where attempts > 1)"
+        " from public.inbound_events where processed_at is not null"
     ).fetchone()
     assert row is not None
-    seconds = float(row[0] or 0.0)
+    succeeded = min(int(row[0]), done)
     return {
         "processes": procs,
-        "events": events,
-        "succeeded": int(row[1]),
+        "events_queued": sizes.processing_events,
+        "succeeded": succeeded,
         "dead": dead,
-        "retried": int(row[2]),
-        "seconds": round(seconds, 3),
-        "events_per_second": round(int(row[1]) / seconds, 1) if seconds > 0 else 0.0,
+        "retried": int(row[1]),
+        "seconds": round(elapsed, 3),
+        "all_done": done >= sizes.processing_events,
+        "events_per_second": round(done / elapsed, 1) if elapsed > 0 else 0.0,
         "reservations": _count(conn, "public.reservations"),
         "messages_planned": _count(conn, "public.message_logs"),
+        "cpu_percent_of_one_core": cpu,
     }
 
 
@@ -92,45 +109,58 @@ def _count(conn: seed.Conn, table: str) -> int:
 
 
 class _NaiveLoop(threading.Thread):
-    """claim 1 -> handle -> complete 1, each statement its own transaction (autocommit)."""
+    """claim 1 -> handle -> complete 1, each statement its own transaction (autocommit).
 
-    def __init__(self, db_url: str, until: float) -> None:
+    Its connection is open before the clock starts and stays open until the CPU of its backend
+    has been read (`go`, `finished`, `release`)."""
+
+    def __init__(self, db_url: str) -> None:
         super().__init__(daemon=True)
         self.db_url = db_url
-        self.until = until
+        self.until = 0.0
         self.worker_id = f"naive-{uuid.uuid4().hex[:8]}"
         self.done = 0
         self.error: BaseException | None = None
+        self.connected, self.go, self.finished, self.release = (threading.Event() for _ in range(4))
 
     def run(self) -> None:
         try:
-            self._loop()
+            with psycopg.connect(self.db_url, autocommit=True, prepare_threshold=0) as conn:
+                self.connected.set()
+                self.go.wait()
+                try:
+                    self._loop(conn)
+                finally:
+                    self.finished.set()
+                    self.release.wait()
         except BaseException as exc:
             self.error = exc
+        finally:
+            self.connected.set()
+            self.finished.set()
 
-    def _loop(self) -> None:
+    def _loop(self, conn: psycopg.Connection[Any]) -> None:
         adapter = adapter_for("generic")
-        with psycopg.connect(self.db_url, autocommit=True, prepare_threshold=0) as conn:
-            while time.monotonic() < self.until:
-                row = conn.execute(
-                    "select id, tenant_id::text, provider, event_id, event_type, payload, request_id"
-                    " from public.claim_inbound_events_v1(%s, 1, interval '2 minutes')",
-                    (self.worker_id,),
-                ).fetchone()
-                if row is None:
-                    return
-                event = InboundEvent(*row)
-                for action in adapter.parse_event(event):
-                    if isinstance(action, Upsert):
-                        conn.execute(
-                            "select * from public.upsert_reservation_v1(%s, %s::jsonb, %s)",
-                            (event.tenant_id, json.dumps(action.reservation), event.request_id),
-                        )
-                conn.execute(
-                    "select public.complete_inbound_events_v1(array[%s]::bigint[], %s, 'succeeded')",
-                    (event.id, self.worker_id),
-                )
-                self.done += 1
+        while time.monotonic() < self.until:
+            row = conn.execute(
+                "select id, tenant_id::text, provider, event_id, event_type, payload, request_id"
+                " from public.claim_inbound_events_v1(%s, 1, interval '2 minutes')",
+                (self.worker_id,),
+            ).fetchone()
+            if row is None:
+                return
+            event = InboundEvent(*row)
+            for action in adapter.parse_event(event):
+                if isinstance(action, Upsert):
+                    conn.execute(
+                        "select * from public.upsert_reservation_v1(%s, %s::jsonb, %s)",
+                        (event.tenant_id, json.dumps(action.reservation), event.request_id),
+                    )
+            conn.execute(
+                "select public.complete_inbound_events_v1(array[%s]::bigint[], %s, 'succeeded')",
+                (event.id, self.worker_id),
+            )
+            self.done += 1
 
 
 def _naive_run(
@@ -138,13 +168,24 @@ def _naive_run(
 ) -> dict[str, Any]:
     _clear(conn)
     _load(conn, tenants, events, f"n{loops}", serial0)
-    started = time.monotonic()
-    threads = [_NaiveLoop(db_url, started + seconds) for _ in range(loops)]
+    threads = [_NaiveLoop(db_url) for _ in range(loops)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.connected.wait()
+    meter = CpuMeter({}, postmaster_pid(db_url))
+    meter.start()
+    started = time.monotonic()
+    for thread in threads:
+        thread.until = started + seconds
+        thread.go.set()
+    for thread in threads:
+        thread.finished.wait()
     elapsed = time.monotonic() - started
+    cpu = meter.stop()
+    for thread in threads:
+        thread.release.set()
+        thread.join()
     for thread in threads:
         if thread.error is not None:
             raise thread.error
@@ -154,6 +195,7 @@ def _naive_run(
         "events": done,
         "seconds": round(elapsed, 3),
         "events_per_second": round(done / elapsed, 1) if elapsed > 0 else 0.0,
+        "cpu_percent_of_one_core": cpu,
     }
 
 
@@ -166,18 +208,18 @@ def run(db_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
             naive = _naive_run(
                 db_url, conn, tenants, procs, sizes.processing_events, sizes.naive_seconds, 10_000_000 * (2 * n + 1)
             )
-            measured = _worker_run(
-                db_url, run_dir, conn, tenants, procs, sizes.processing_events, 10_000_000 * (2 * n + 2)
-            )
+            measured = _worker_run(db_url, run_dir, conn, tenants, procs, sizes, 10_000_000 * (2 * n + 2))
             notes = [
-                f"{sizes.processing_events:,} generic reservation.created events over "
-                f"{sizes.processing_tenants} tenants; each plans 2 guest messages",
-                "rate = succeeded events / (last processed_at - first received_at), database clock",
+                f"up to {sizes.processing_events:,} generic reservation.created events queued over "
+                f"{sizes.processing_tenants} tenants (each plans 2 guest messages); the worker run stops when all "
+                f"are handled or after {sizes.processing_seconds:g} s, the naive one after {sizes.naive_seconds:g} s",
+                f"worker: {measured['succeeded']:,} events in {measured['seconds']:g} s"
+                f"{'' if measured['all_done'] else ' (time up before the queue was empty)'}, "
+                f"{measured['dead']} dead, {measured['retried']} retried; naive: {naive['events']:,} in "
+                f"{naive['seconds']:g} s",
+                f"CPU (% of one core), worker run: {measured['cpu_percent_of_one_core']}; naive run (its loops are "
+                f"threads of the benchmark process): {naive['cpu_percent_of_one_core']}",
             ]
-            if measured["succeeded"] < measured["events"]:
-                notes.append(
-                    f"only {measured['succeeded']} of {measured['events']} events succeeded ({measured['dead']} dead)"
-                )
             results.append(
                 Result(
                     name=f"{TITLE} ({procs} worker{'s' if procs > 1 else ''})",
