@@ -143,6 +143,7 @@ async def test_a_change_wakes_the_queue_of_its_table(
 
         settle(source.signals)
         db.execute("update public.message_logs set status = 'cancelled' where id = %s", (message,))
+        db.execute("update public.message_logs set status = 'queued' where id = %s", (message,))
         await eventually(lambda: bool(woken(source.signals)))
         assert woken(source.signals) == {"message_logs"}
     # What the worker received is what Realtime sends: one change per row, with its record.
@@ -151,6 +152,17 @@ async def test_a_change_wakes_the_queue_of_its_table(
         ("inbound_events", str(tenant.id)),
         ("message_logs", str(tenant.id)),
     ]
+
+
+def test_only_rows_left_waiting_are_a_reason_to_wake() -> None:
+    """A worker's own claims and completions come back as changes too; they are not new work."""
+    source = RealtimeSource("http://127.0.0.1:1", "key", Signals())
+    for status in ("processing", "sending", "sent", "succeeded", "cancelled"):
+        source._on_change({"data": {"table": "message_logs", "record": {"status": status}}})
+    assert woken(source.signals) == set()
+    source._on_change({"data": {"table": "message_logs", "record": {"status": "queued"}}})
+    source._on_change({"data": {"table": "inbound_events", "record": {"status": "pending"}}})
+    assert woken(source.signals) == {"message_logs", "inbound_events"}
 
 
 # ---- reconnecting ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,20 @@ def _json_sink(message: Message) -> None:
     sys.stderr.write(json.dumps(line, default=str) + "\n")
 
 
+class _ToLoguru(logging.Handler):
+    """Forwards the standard `logging` records of libraries (realtime, httpx, psycopg) to loguru,
+    so every line the worker writes is the same JSON."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.bind(logger=record.name).opt(exception=record.exc_info).log(level, record.getMessage())
+
+
 def configure(level: str = "INFO", as_json: bool = True) -> None:
+    logging.basicConfig(handlers=[_ToLoguru()], level=logging.WARNING, force=True)
     logger.remove()
     if as_json:
         logger.add(_json_sink, level=level.upper(), enqueue=False, backtrace=False, diagnose=False)

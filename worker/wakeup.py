@@ -17,6 +17,8 @@ from loguru import logger
 from worker import metrics
 
 QUEUES = ("inbound_events", "message_logs", "sync_jobs")
+# Statuses in which a queue row waits for a worker (claimable now or later).
+WAITING_STATUSES = frozenset({"pending", "scheduled", "queued", "failed"})
 
 
 class Signals:
@@ -132,12 +134,17 @@ class RealtimeSource:
 
     def _on_change(self, payload: Any) -> None:
         # Called synchronously by the client: only set an event here.
-        table = (payload.get("data") or {}).get("table") if isinstance(payload, dict) else None
-        if table in QUEUES:
-            metrics.WAKEUPS.labels(self.name, table).inc()
-            self.signals.wake(table)
-        else:
+        data = (payload.get("data") or {}) if isinstance(payload, dict) else {}
+        table = data.get("table")
+        if table not in QUEUES:
             self.signals.wake_all()
+            return
+        # Workers' own claims and completions are changes too; only a row left waiting is work.
+        status = (data.get("record") or {}).get("status")
+        if status is not None and status not in WAITING_STATUSES:
+            return
+        metrics.WAKEUPS.labels(self.name, table).inc()
+        self.signals.wake(table)
 
     def _on_system(self, payload: Any) -> None:
         if getattr(payload, "extension", None) != "postgres_changes" or getattr(payload, "status", None) != "ok":
