@@ -269,12 +269,17 @@ $$;
 --   p_carry_ids:     stamp changed rows with the reservation's last request and job id (false
 --                    when the change came from elsewhere, e.g. a guest's phone number)
 --   p_rule_ids:      only these rules' messages (a rule or template edit); null: all rules
+--   p_create:        false: only change rows that exist (no foreign-key checks, so no locks on
+--                    reservations: what a guest edit needs, see plan_guest_messages)
+-- Only rows that change are written, and every writer here locks message rows in id order, so
+-- an unchanged plan takes no lock and two planners never deadlock on each other's rows.
 create function private.plan_messages(
   p_reservation_ids uuid[],
   p_created boolean default false,
   p_cancel_notice boolean default false,
   p_carry_ids boolean default true,
-  p_rule_ids uuid[] default null
+  p_rule_ids uuid[] default null,
+  p_create boolean default true
 ) returns void
 language plpgsql
 set search_path = ''
@@ -285,9 +290,6 @@ set jit = off
 set plan_cache_mode = force_custom_plan
 as $$
 begin
-  insert into public.message_logs as m (
-    tenant_id, reservation_id, rule_id, dedupe_key, guest_id, template_key, language, to_phone, body,
-    status, scheduled_for, next_attempt_at, attempts, last_error, request_id, job_id)
   -- Materialized: inlined, every later reference would compute the send time and the reasons again.
   with pairs as materialized (
     select r, p, g, t.default_language, a.id as rule_id, a.trigger, a.template_key,
@@ -307,7 +309,7 @@ begin
       and (p_rule_ids is null or a.id = any (p_rule_ids))
   ),
   present as (
-    select pr.*, ex.id as existing_id, ex.status as existing_status, ex.scheduled_for as existing_at,
+    select pr.*, ex as existing, ex.id as existing_id, ex.status as existing_status, ex.scheduled_for as existing_at,
            ex.next_attempt_at as existing_next, ex.attempts as existing_attempts,
            ex.last_error as existing_error,
            coalesce(ex.status in ('scheduled', 'queued', 'failed'), false) as is_pending,
@@ -368,24 +370,79 @@ begin
                 and (j.cancel_reason is not null or j.skip_reason is not null)
            then j.existing_at else j.send_at end as final_at
     from judged j
+  ),
+  planned as materialized (
+    select (d.r).tenant_id, (d.r).id as reservation_id, d.rule_id, d.dedupe_key, (d.r).guest_id,
+           d.template_key, d.tpl_language as language, (d.g).phone_e164 as to_phone,
+           case when d.tpl_body is not null
+             then private.render_template(d.tpl_body, private.message_vars(d.r, d.p, d.g)) end as body,
+           d.new_status as status,
+           d.final_at as scheduled_for,
+           -- Scheduled rows are claimed at their time; a pending row keeps its retry time.
+           case when d.keeps_schedule then d.existing_next else d.final_at end as next_attempt_at,
+           case when d.new_status = 'scheduled' and not d.keeps_schedule then 0
+                else coalesce(d.existing_attempts, 0) end as attempts,
+           case when d.keeps_schedule then d.existing_error
+                else coalesce(d.cancel_reason, d.skip_reason) end as last_error,
+           (d.r).last_request_id as request_id,
+           (d.r).last_job_id as job_id,
+           d.existing_id,
+           d.existing
+    from decided d
+  ),
+  -- Planned rows whose rule was deactivated, deleted (rule_id set null) or now belongs to
+  -- another property. In the same statement as the plan, so both see the same rules: a row is
+  -- never changed twice in one transaction (that would check its foreign keys again, and the
+  -- check could wait for a reservation the worker holds).
+  doomed as (
+    update public.message_logs dm
+    set status = 'cancelled',
+        last_error = 'the automation rule no longer applies to this reservation',
+        request_id = case when p_carry_ids then coalesce(dr.last_request_id, dm.request_id) else dm.request_id end,
+        job_id = case when p_carry_ids then coalesce(dr.last_job_id, dm.job_id) else dm.job_id end
+    from (
+      select x.id
+      from public.message_logs x
+      join public.reservations r on r.id = x.reservation_id
+      -- By reservation alone (ids are unique): with the tenant as well, a planner without
+      -- statistics may pick a tenant-wide index.
+      where x.reservation_id = any (p_reservation_ids)
+        and x.dedupe_key like r.id::text || ':%'
+        and (p_rule_ids is null or x.rule_id = any (p_rule_ids))
+        and x.status in ('scheduled', 'queued', 'failed')
+        and not exists (
+          select 1 from public.automation_rules a
+          where a.tenant_id = r.tenant_id and a.id = x.rule_id and a.is_active
+            and (a.property_id is null or a.property_id = r.property_id)
+        )
+      order by x.id
+      for update of x
+    ) d, public.reservations dr
+    where dm.id = d.id and dr.id = dm.reservation_id
+    returning dm.id
   )
-  select (d.r).tenant_id, (d.r).id, d.rule_id, d.dedupe_key, (d.r).guest_id,
-         d.template_key, d.tpl_language, (d.g).phone_e164,
-         case when d.tpl_body is not null
-           then private.render_template(d.tpl_body, private.message_vars(d.r, d.p, d.g)) end,
-         d.new_status,
-         d.final_at,
-         -- Scheduled rows are claimed at their time; a pending row keeps its retry time.
-         case when d.keeps_schedule then d.existing_next else d.final_at end,
-         case when d.new_status = 'scheduled' and not d.keeps_schedule then 0
-              else coalesce(d.existing_attempts, 0) end,
-         case when d.keeps_schedule then d.existing_error
-              else coalesce(d.cancel_reason, d.skip_reason) end,
-         (d.r).last_request_id,
-         (d.r).last_job_id
-  from decided d
-  -- Nothing to cancel in a row never planned: new rows only when they go out or say why not.
-  where d.existing_id is not null or d.new_status in ('scheduled', 'skipped')
+  insert into public.message_logs as m (
+    tenant_id, reservation_id, rule_id, dedupe_key, guest_id, template_key, language, to_phone, body,
+    status, scheduled_for, next_attempt_at, attempts, last_error, request_id, job_id)
+  select pl.tenant_id, pl.reservation_id, pl.rule_id, pl.dedupe_key, pl.guest_id, pl.template_key,
+         pl.language, pl.to_phone, pl.body, pl.status, pl.scheduled_for, pl.next_attempt_at,
+         pl.attempts, pl.last_error, pl.request_id, pl.job_id
+  from planned pl
+  where case
+    -- Nothing to cancel in a row never planned: new rows only when they go out or say why not.
+    when pl.existing_id is null then p_create and pl.status in ('scheduled', 'skipped')
+    -- Rows being sent or sent are not ours; rows that would not change are not written.
+    else (pl.existing).status in ('scheduled', 'queued', 'failed', 'cancelled', 'skipped')
+      and (pl.guest_id, pl.rule_id, pl.template_key, pl.language, pl.to_phone, pl.body, pl.status,
+           pl.scheduled_for, pl.next_attempt_at, pl.attempts, pl.last_error)
+          is distinct from
+          ((pl.existing).guest_id, (pl.existing).rule_id, (pl.existing).template_key,
+           (pl.existing).language, (pl.existing).to_phone, (pl.existing).body, (pl.existing).status,
+           (pl.existing).scheduled_for, (pl.existing).next_attempt_at, (pl.existing).attempts,
+           (pl.existing).last_error)
+  end
+  order by pl.existing_id nulls last, pl.dedupe_key
+  -- The same guards again, for a row another transaction changed meanwhile.
   on conflict (tenant_id, dedupe_key) do update
   set guest_id = excluded.guest_id,
       rule_id = excluded.rule_id,
@@ -407,27 +464,6 @@ begin
         (excluded.guest_id, excluded.rule_id, excluded.template_key, excluded.language,
          excluded.to_phone, excluded.body, excluded.status, excluded.scheduled_for,
          excluded.next_attempt_at, excluded.attempts, excluded.last_error);
-
-  -- Planned rows whose rule was deactivated, deleted (rule_id set null) or now belongs to
-  -- another property.
-  update public.message_logs m
-  set status = 'cancelled',
-      last_error = 'the automation rule no longer applies to this reservation',
-      request_id = case when p_carry_ids then coalesce(r.last_request_id, m.request_id) else m.request_id end,
-      job_id = case when p_carry_ids then coalesce(r.last_job_id, m.job_id) else m.job_id end
-  from public.reservations r
-  -- By reservation alone (ids are unique): with the tenant as well, a planner without statistics
-  -- may pick a tenant-wide index.
-  where r.id = any (p_reservation_ids)
-    and m.reservation_id = r.id
-    and m.dedupe_key like r.id::text || ':%'
-    and (p_rule_ids is null or m.rule_id = any (p_rule_ids))
-    and m.status in ('scheduled', 'queued', 'failed')
-    and not exists (
-      select 1 from public.automation_rules a
-      where a.tenant_id = r.tenant_id and a.id = m.rule_id and a.is_active
-        and (a.property_id is null or a.property_id = r.property_id)
-    );
 end
 $$;
 
@@ -466,19 +502,32 @@ execute function private.plan_reservation_messages();
 -- change that matters (opting out or back in, a phone number added, fixed or removed, a new name
 -- or language) re-plans the guest's reservations, so rows skipped for a missing phone come back,
 -- reasons stay true and previews stay current.
+--
+-- Locks: the worker's upsert_reservation_v1 locks a reservation, then its guest; this runs with
+-- the guest locked. So it must not wait for a reservation: it changes existing rows only (a new
+-- row's foreign key check would wait), and each row once (a row changed twice in a transaction
+-- has its foreign keys checked again); planned rows are cancelled by the planner itself.
 create function private.plan_guest_messages() returns trigger
 language plpgsql security definer
 set search_path = ''
 as $$
 begin
   if old.whatsapp_opt_in and not new.whatsapp_opt_in then
+    -- Messages written by hand, outside any plan.
     update public.message_logs m
     set status = 'cancelled', last_error = 'guest opted out of WhatsApp messages'
-    where m.tenant_id = new.tenant_id and m.guest_id = new.id and m.status in ('scheduled', 'queued', 'failed');
+    from (
+      select x.id from public.message_logs x
+      where x.tenant_id = new.tenant_id and x.guest_id = new.id and x.reservation_id is null
+        and x.status in ('scheduled', 'queued', 'failed')
+      order by x.id
+      for update
+    ) w
+    where m.id = w.id;
   end if;
   perform private.plan_messages(
     array(select r.id from public.reservations r where r.tenant_id = new.tenant_id and r.guest_id = new.id),
-    false, false, false);
+    false, false, false, null, false);
   return null;
 end
 $$;
@@ -493,9 +542,12 @@ execute function private.plan_guest_messages();
 -- Changes to what a plan is made of (rules, templates, the property's times and timezone) re-plan
 -- the reservations they can still affect: those not over yet, and those with messages waiting.
 -- Past stays are left alone, so editing a rule never floods the log with "too late" rows.
+-- They are key-share locked in id order, before any message row: planning may create rows, whose
+-- foreign key check would otherwise wait for a reservation the worker holds while it waits for a
+-- message row held here.
 create function private.reservations_to_replan(p_tenant_id uuid, p_property_id uuid, p_since date)
 returns uuid[]
-language sql stable
+language sql
 set search_path = ''
 as $$
   select array(
@@ -506,6 +558,8 @@ as $$
            or exists (
              select 1 from public.message_logs m
              where m.reservation_id = r.id and m.status in ('scheduled', 'queued', 'failed')))
+    order by r.id
+    for key share of r
   )
 $$;
 
@@ -520,7 +574,13 @@ begin
   if tg_op = 'DELETE' or not new.is_active then
     update public.message_logs m
     set status = 'cancelled', last_error = 'the automation rule was removed or deactivated'
-    where m.tenant_id = old.tenant_id and m.rule_id = old.id and m.status in ('scheduled', 'queued', 'failed');
+    from (
+      select x.id from public.message_logs x
+      where x.tenant_id = old.tenant_id and x.rule_id = old.id and x.status in ('scheduled', 'queued', 'failed')
+      order by x.id
+      for update
+    ) w
+    where m.id = w.id;
     return old;  -- lets the delete go ahead (ignored after an update)
   end if;
   perform private.plan_messages(
@@ -564,7 +624,8 @@ begin
         and (m.status in ('scheduled', 'queued', 'failed') or (m.status = 'skipped' and m.scheduled_for > now()))),
     false, false, false,
     array(select a.id from public.automation_rules a
-          where a.tenant_id = v_tenant_id and a.template_key in (new.key, old.key)));
+          where a.tenant_id = v_tenant_id and a.template_key in (new.key, old.key)),
+    false);
   return null;
 end
 $$;
@@ -580,7 +641,7 @@ set search_path = ''
 as $$
 begin
   perform private.plan_messages(
-    private.reservations_to_replan(new.tenant_id, new.id, current_date - 1), false, false, false);
+    private.reservations_to_replan(new.tenant_id, new.id, current_date - 1), false, false, false, null, false);
   return null;
 end
 $$;
@@ -732,7 +793,7 @@ revoke all on function private.rule_send_at(public.automation_trigger, integer, 
 revoke all on function private.choose_template(uuid, text, text, text) from public;
 revoke all on function private.message_vars(public.reservations, public.properties, public.guests) from public;
 revoke all on function private.render_template(text, jsonb) from public;
-revoke all on function private.plan_messages(uuid[], boolean, boolean, boolean, uuid[]) from public;
+revoke all on function private.plan_messages(uuid[], boolean, boolean, boolean, uuid[], boolean) from public;
 revoke all on function private.plan_reservation_messages() from public;
 revoke all on function private.plan_guest_messages() from public;
 revoke all on function private.reservations_to_replan(uuid, uuid, date) from public;
