@@ -70,6 +70,9 @@ class InboundProcessor:
                     return await handlers.handle(self.store, event)
                 except WorkerError as exc:
                     await self._fail(event, f"{type(exc).__name__}: {exc}", exc.retryable)
+                except psycopg.errors.TransactionRollback as exc:
+                    # A deadlock or serialization conflict with a concurrent writer: try again.
+                    await self._fail(event, f"database conflict, retrying: {exc.diag.message_primary or exc}", True)
                 except _PERMANENT_DB_ERRORS as exc:
                     await self._fail(event, f"rejected by the database: {exc.diag.message_primary or exc}", False)
                 except Exception as exc:
