@@ -16,6 +16,7 @@ import pytest
 from devstack import cluster, database
 from tests.factories import Factory
 from worker.db.pool import Pool, open_pool
+from worker.http import new_client
 
 # Every table the application writes, emptied between tests (auth.users cascades to members;
 # pg_net's queue exists once a migration enables the extension).
@@ -77,6 +78,6 @@ async def pool(clean_db: str) -> AsyncIterator[Pool]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    """One shared HTTP client, as the worker has."""
-    async with httpx.AsyncClient(timeout=10) as client:
+    """The worker's kind of shared HTTP client (httpx over aiohttp)."""
+    async with new_client(timeout_seconds=10, max_connections=50) as client:
         yield client

@@ -59,3 +59,34 @@ def test_paused_and_idle_sessions_are_not_touched(db: psycopg.Connection[Any], f
     assert db.execute("select * from public.claim_messages_v2('w', 10)").fetchall() == []
     after = db.execute("select tenant_id, next_send_at from public.waha_configurations order by 1").fetchall()
     assert before == after
+
+
+def test_the_gap_counts_from_the_send_not_the_claim(db: psycopg.Connection[Any], factory: Factory) -> None:
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant)
+    db.execute("update public.waha_configurations set send_gap_min_ms = 2000, send_gap_max_ms = 4000")
+    first, _ = factory.message(tenant), factory.message(tenant)
+
+    assert len(db.execute("select id from public.claim_messages_v3('w1', 10, '1 minute')").fetchall()) == 1
+    (held,) = db.execute("select next_send_at - now() from public.waha_configurations").fetchone() or (None,)
+    assert held is not None and held > dt.timedelta(seconds=50), "the session is held for the lease while in flight"
+    assert db.execute("select id from public.claim_messages_v3('w2', 10, '1 minute')").fetchall() == []
+
+    db.execute("select public.mark_message_sent_v1(%s, 'w1', 'true_1@c.us_A')", (first,))
+    (gap,) = db.execute("select next_send_at - now() from public.waha_configurations").fetchone() or (None,)
+    assert gap is not None and dt.timedelta(seconds=2) <= gap <= dt.timedelta(seconds=4), "paced from the send"
+
+
+def test_a_message_settled_without_sending_frees_the_session_at_once(
+    db: psycopg.Connection[Any], factory: Factory
+) -> None:
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant)
+    db.execute("update public.waha_configurations set send_gap_min_ms = 2000, send_gap_max_ms = 4000")
+    message = factory.message(tenant)
+    factory.message(tenant)
+
+    db.execute("select public.claim_messages_v3('w1', 10, '1 minute')")
+    db.execute("select public.release_messages_v1(array[%s]::bigint[], 'w1', 'shutting down')", (message,))
+
+    assert len(db.execute("select id from public.claim_messages_v3('w2', 10, '1 minute')").fetchall()) == 1

@@ -17,6 +17,7 @@ import pytest
 
 from devstack.simulators.waha import WahaSimulator
 from worker.errors import ConfigurationError, TransientError, WorkerError
+from worker.http import new_client
 from worker.waha import (
     InvalidNumber,
     SessionUnavailable,
@@ -61,7 +62,8 @@ async def sim() -> AsyncIterator[WahaSimulator]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
+    # The worker's own client (httpx over aiohttp), so the classification is that of production.
+    async with new_client(timeout_seconds=5, max_connections=50) as client:
         yield client
 
 
@@ -233,7 +235,8 @@ async def test_waha_down_pauses_the_tenant(sim: WahaSimulator, client: WahaClien
     with pytest.raises(SessionUnavailable) as raised:
         await client.send_text(target, GUEST, "Hello")
     assert raised.value.status is None
-    assert str(raised.value).startswith(f"WAHA at 127.0.0.1:{sim.port} unreachable (ConnectError")
+    # aiohttp reports a refused connection as a failed connect, which httpx-aiohttp names ConnectTimeout.
+    assert str(raised.value).startswith(f"WAHA at 127.0.0.1:{sim.port} unreachable (Connect")
     await sim.start()
     assert (await client.send_text(target, GUEST, "Hello")).message_id == sim.sent("hotel")[0].id
 

@@ -23,6 +23,7 @@ from worker import metrics
 from worker.db.pool import Pool, open_pool
 from worker.db.queries import load
 from worker.health import HealthServer
+from worker.http import new_client
 from worker.inbound.processor import InboundProcessor
 from worker.inbound.store import InboundStore
 from worker.messages.sender import MessageSender
@@ -56,8 +57,7 @@ async def open_resources(settings: Settings) -> Resources:
     pool = await open_pool(
         settings.database_url, min_size=2, max_size=settings.pool_size, prepare_threshold=settings.prepare_threshold
     )
-    limits = httpx.Limits(max_connections=settings.send_concurrency + 20, max_keepalive_connections=200)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(settings.waha_timeout_seconds), limits=limits)
+    http = new_client(timeout_seconds=settings.waha_timeout_seconds, max_connections=settings.send_concurrency + 20)
     return Resources(pool=pool, http=http)
 
 

@@ -1,6 +1,6 @@
 """Sends due guest messages through WAHA.
 
-One pass: claim (claim_messages_v2: at most one message per WhatsApp session, paced in SQL so
+One pass: claim (claim_messages_v3: at most one message per WhatsApp session, paced in SQL so
 the pacing holds across replicas), prepare (prepare_messages_v1: render with the guest's current
 data, settle what must no longer go out), then send each concurrently — sessions are
 independent, so one slow tenant never holds up another.

@@ -3,7 +3,7 @@
 -- name: claim
 select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
        job_id::text as job_id, attempts, max_attempts
-from public.claim_messages_v2(%(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s))
+from public.claim_messages_v3(%(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s))
 
 -- name: prepare
 select id, to_phone, body, language
