@@ -13,9 +13,10 @@ insert rather than maintained row by row; then VACUUM ANALYZE, as autovacuum wou
 the time a table grew that large. (Freshly built indexes are a little denser than ones grown
 row by row over months; the claims read only the small partial indexes either way.)
 
-Timed: public.claim_messages_v2 (the worker's, per-session pacing) and claim_messages_v1, each
-claiming a batch and handing it back (release_messages_v1, not timed) so every call sees the
-same queue, and public.next_message_due_v1 (what an idle worker asks after each batch).
+Timed: every version of public.claim_messages_vN the migrations define (v2 and later pace per
+session; v1 does not), each claiming a batch and handing it back (release_messages_v1, not
+timed) so every call sees the same queue, and public.next_message_due_v1 (what an idle worker
+asks after each batch).
 """
 
 from __future__ import annotations
@@ -102,13 +103,26 @@ def _generate(conn: seed.Conn, first: int, last: int, due: int) -> float:
     return time.monotonic() - started
 
 
-def _timed(conn: seed.Conn, claims: int, batch: int) -> dict[str, dict[str, float]]:
-    claim_sql = {
-        "claim_messages_v2": "select id from public.claim_messages_v2('scale-bench', %(n)s, interval '2 minutes')",
-        "claim_messages_v1": "select id from public.claim_messages_v1('scale-bench', %(n)s, interval '2 minutes', 20)",
-    }
+# Newest first: every version the migrations define is timed (two worker versions can run side
+# by side during a deploy, and the newest is the one the current worker calls).
+CLAIM_FUNCTIONS = ("claim_messages_v3", "claim_messages_v2", "claim_messages_v1")
+
+
+def claim_functions(conn: seed.Conn) -> list[str]:
+    found = []
+    for name in CLAIM_FUNCTIONS:
+        # v1 takes a fourth parameter (per-tenant cap) with a default.
+        signature = f"public.{name}(text, integer, interval{', integer' if name.endswith('v1') else ''})"
+        row = conn.execute("select to_regprocedure(%s) is not null", (signature,)).fetchone()
+        if row is not None and row[0]:
+            found.append(name)
+    return found
+
+
+def _timed(conn: seed.Conn, functions: list[str], claims: int, batch: int) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
-    for name, sql in claim_sql.items():
+    for name in functions:
+        sql = f"select id from public.{name}('scale-bench', %(n)s, interval '2 minutes')"
         times: list[float] = []
         claimed = 0
         for i in range(claims + 3):
@@ -146,17 +160,18 @@ def run(db_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         seed.reset(conn)
         seed.tenants(conn, TITLE, 1000, waha_base_url="http://127.0.0.1:9", send_gap_ms=(0, 0))
+        functions = claim_functions(conn)
         steps: dict[str, dict[str, Any]] = {}
         made = 0
         for label, rows in (("small", small), ("large", large)):
             seconds = _generate(conn, made + 1, rows, sizes.scale_due_rows)
             made = rows
             steps[label] = {**_size(conn), "generate_seconds": round(seconds, 1)}
-            steps[label]["timings"] = _timed(conn, sizes.scale_claims, sizes.scale_batch)
+            steps[label]["timings"] = _timed(conn, functions, sizes.scale_claims, sizes.scale_batch)
         seed.reset(conn)
 
     results = []
-    for name in ("claim_messages_v2", "claim_messages_v1"):
+    for name in functions:
         a, b = steps["small"]["timings"][name], steps["large"]["timings"][name]
         results.append(
             Result(

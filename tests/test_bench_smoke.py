@@ -82,7 +82,8 @@ def test_wakeup_measures_every_event_and_removes_its_trigger(clean_db: str, tmp_
 def test_scale_claims_at_both_sizes_and_restores_the_indexes(clean_db: str, tmp_path: Path) -> None:
     before = _schema_of_message_logs(clean_db)
     results = scale.run(clean_db, tmp_path, SMOKE)
-    assert [r.name for r in results] == ["scale: claim_messages_v2", "scale: claim_messages_v1"]
+    names = [r.name for r in results]
+    assert {"scale: claim_messages_v2", "scale: claim_messages_v1"} <= set(names), names
     tables = results[0].data["tables"]
     assert [tables["small"]["rows"], tables["large"]["rows"]] == list(SMOKE.scale_rows)
     assert tables["small"]["due_rows"] == tables["large"]["due_rows"] == SMOKE.scale_due_rows
