@@ -83,10 +83,9 @@ class MessageSender:
             self.in_flight.difference_update(m.id for m in claimed)
         return len(claimed)
 
-    async def _targets(self, tenant_ids: set[str]) -> dict[str, WahaConnection | None]:
+    async def _targets(self, tenant_ids: set[str]) -> dict[str, WahaConnection]:
         # Read per batch, not cached: a rotated API key or moved WAHA takes effect at once.
-        found = await asyncio.gather(*(self.store.waha_connection(t) for t in tenant_ids))
-        return dict(zip(tenant_ids, found, strict=True))
+        return await self.store.waha_connections(sorted(tenant_ids)) if tenant_ids else {}
 
     async def _send(self, claimed: ClaimedMessage, message: Outgoing, target: WahaConnection | None) -> None:
         context = {

@@ -87,9 +87,9 @@ class MessageStore:
     async def pause_tenant(self, tenant_id: str, reason: str) -> None:
         await self._rows("pause_tenant", {"tenant_id": tenant_id, "reason": reason})
 
-    async def waha_connection(self, tenant_id: str) -> WahaConnection | None:
-        rows = await self._rows("waha_connection", {"tenant_id": tenant_id})
-        return WahaConnection(**rows[0]) if rows else None
+    async def waha_connections(self, tenant_ids: list[str]) -> dict[str, WahaConnection]:
+        rows = await self._rows("waha_connections", {"tenant_ids": tenant_ids})
+        return {row.pop("tenant_id"): WahaConnection(**row) for row in rows}
 
     async def next_due(self) -> dt.datetime | None:
         rows = await self._rows("next_due")

@@ -25,9 +25,13 @@ select public.release_messages_v1(%(ids)s, %(worker)s, %(reason)s, make_interval
 -- name: pause_tenant
 select public.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
 
--- name: waha_connection
-select base_url, session_name, api_key
-from public.waha_connection_v1(%(tenant_id)s)
+-- name: waha_connections
+-- The WhatsApp connection of every tenant in a batch, in one query (a batch spans up to one
+-- message per session, i.e. hundreds of tenants).
+select w.tenant_id::text as tenant_id, w.base_url, w.session_name, k.api_key
+from public.waha_configurations w
+left join private.waha_api_keys k on k.waha_configuration_id = w.id
+where w.tenant_id = any (%(tenant_ids)s::uuid[])
 
 -- name: next_due
 select public.next_message_due_v1() as next_at
