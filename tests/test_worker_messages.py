@@ -35,7 +35,7 @@ async def waha() -> AsyncIterator[WahaSimulator]:
 def sender(pool: Pool, http: httpx.AsyncClient) -> MessageSender:
     return MessageSender(
         MessageStore(pool),
-        http,
+        WahaClient(http),
         "test-worker",
         batch_size=50,
         lease_seconds=60,

@@ -81,9 +81,8 @@ class Worker:
         waha = WahaClient(resources.http)
         self.messages = MessageSender(
             MessageStore(resources.pool),
-            resources.http,
+            waha,
             settings.worker_id,
-            waha=waha,
             batch_size=settings.message_batch_size,
             lease_seconds=settings.lease_seconds,
             concurrency=settings.send_concurrency,

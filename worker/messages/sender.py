@@ -19,7 +19,6 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-import httpx
 import psycopg
 from loguru import logger
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -43,7 +42,7 @@ class MessageSender:
     def __init__(
         self,
         store: MessageStore,
-        http: httpx.AsyncClient,
+        waha: WahaClient,
         worker_id: str,
         *,
         batch_size: int,
@@ -51,7 +50,6 @@ class MessageSender:
         concurrency: int,
         retry_base: dt.timedelta,
         retry_max: dt.timedelta,
-        waha: WahaClient | None = None,
     ) -> None:
         self.store = store
         self.worker_id = worker_id
@@ -59,7 +57,7 @@ class MessageSender:
         self.lease_seconds = lease_seconds
         self.retry_base = retry_base
         self.retry_max = retry_max
-        self.waha = waha or WahaClient(http)
+        self.waha = waha
         self.limit = asyncio.Semaphore(concurrency)
         self.in_flight: set[int] = set()
 
