@@ -48,7 +48,8 @@ def postmaster_pid(database_url: str) -> int | None:
     """The server's postmaster, when it runs on this machine (the parent of our own backend)."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute("select pg_backend_pid()").fetchone()
-    fields = _stat_fields(int(row[0])) if row else None
+        # Read while connected: the backend exits with the connection.
+        fields = _stat_fields(int(row[0])) if row else None
     return int(fields[1]) if fields else None
 
 
