@@ -3,6 +3,7 @@ simulator that checks every request against WAHA's OpenAPI spec."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -272,3 +273,23 @@ async def test_one_broken_tenant_does_not_hold_up_another(
 
     by_tenant = {m["tenant_id"]: m["status"] for m in messages(db)}
     assert by_tenant == {broken.id: "queued", healthy.id: "sent"}
+
+
+async def test_a_batch_cut_off_by_shutdown_is_handed_back(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    waha.set_latency(30.0)  # the send is still in flight when the grace period ends
+    batch = asyncio.create_task(sender.run_batch())
+    async with asyncio.timeout(10):
+        while len(waha.session("hotel-a").sent) == 0 and not sender.in_flight:  # noqa: ASYNC110 (state lives elsewhere)
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+
+    assert await sender.release_in_flight() == 1
+    [message] = messages(db)
+    assert (message["status"], message["attempts"], message["last_error"]) == ("queued", 0, "worker shut down")

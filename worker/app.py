@@ -147,7 +147,8 @@ class Worker:
         if next_at is None:
             return poll
         until = (next_at - dt.datetime.now(dt.UTC)).total_seconds()
-        return max(0.0, min(poll, until))
+        # A floor, so a due message another replica holds locked cannot make this loop spin.
+        return max(0.05, min(poll, until))
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -58,8 +58,13 @@ class InboundProcessor:
                     metrics.EVENTS_PROCESSED.labels(event.source, outcome).inc()
             for status, ids in done.items():
                 await self.store.complete(ids, self.worker_id, status)
-        finally:
+        except asyncio.CancelledError:
+            # Shutdown ran out of grace: leave them in in_flight for release_in_flight().
+            raise
+        except BaseException:
             self.in_flight.difference_update(e.id for e in events)
+            raise
+        self.in_flight.difference_update(e.id for e in events)
         return len(events)
 
     async def _handle(self, event: ClaimedEvent) -> handlers.Outcome | None:

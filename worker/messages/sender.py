@@ -77,8 +77,13 @@ class MessageSender:
             await asyncio.gather(
                 *(self._send(m, outgoing[m.id], targets.get(m.tenant_id)) for m in claimed if m.id in outgoing)
             )
-        finally:
+        except asyncio.CancelledError:
+            # Shutdown ran out of grace: leave them in in_flight for release_in_flight().
+            raise
+        except BaseException:
             self.in_flight.difference_update(m.id for m in claimed)
+            raise
+        self.in_flight.difference_update(m.id for m in claimed)
         return len(claimed)
 
     async def _targets(self, tenant_ids: set[str]) -> dict[str, WahaConnection]:
