@@ -8,8 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from worker.db.pool import Pool
-from worker.db.queries import load
+from worker.db.store import Store
 
 
 @dataclass(frozen=True)
@@ -26,19 +25,8 @@ class ClaimedEvent:
     max_attempts: int
 
 
-class InboundStore:
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-        self.sql = load("inbound")
-
-    async def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(self.sql[query], params)
-            return await cur.fetchall()
-
-    async def _one(self, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        rows = await self._rows(query, params)
-        return rows[0] if rows else None
+class InboundStore(Store):
+    domain = "inbound"
 
     async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[ClaimedEvent]:
         rows = await self._rows("claim", {"worker": worker, "limit": limit, "lease_seconds": lease_seconds})

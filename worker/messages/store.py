@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from worker.db.pool import Pool
-from worker.db.queries import load
+from worker.db.store import Store
 
 
 @dataclass(frozen=True)
@@ -38,15 +36,8 @@ class WahaConnection:
     api_key: str | None
 
 
-class MessageStore:
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-        self.sql = load("messages")
-
-    async def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(self.sql[query], params or {})
-            return await cur.fetchall()
+class MessageStore(Store):
+    domain = "messages"
 
     async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
         rows = await self._rows("claim", {"worker": worker, "limit": limit, "lease_seconds": lease_seconds})

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
-from worker.db.queries import load
+from worker.db.store import Store
 from worker.pms.base import CanonicalReservation, PmsConnection
 
 PmsOutcome = Literal["ok", "unreachable", "rejected"]
@@ -47,19 +46,8 @@ class UpsertResult:
     error: str | None
 
 
-class SyncStore:
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
-        self.pool = pool
-        self.sql = load("sync")
-
-    async def _rows(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(self.sql[query], params)
-            return [dict(row) for row in await cur.fetchall()]
-
-    async def _one(self, query: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        rows = await self._rows(query, params)
-        return rows[0] if rows else None
+class SyncStore(Store):
+    domain = "sync"
 
     async def claim_job(self, worker: str, lease: dt.timedelta) -> SyncJob | None:
         row = await self._one("claim_job", {"worker": worker, "lease": lease})
