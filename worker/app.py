@@ -88,6 +88,7 @@ class Worker:
             concurrency=settings.send_concurrency,
             retry_base=retry_base,
             retry_max=retry_max,
+            wake=lambda: self.signals.wake("message_logs"),
         )
         self.watchdog = SessionWatchdog(resources.pool, waha)
         configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
@@ -124,20 +125,32 @@ class Worker:
         raise RuntimeError(f"queues still busy after {max_rounds} rounds")
 
     # ---- the long-running loops -----------------------------------------------------------------
-    async def _loop(self, queue: str, run: Callable[[], Awaitable[int]], full: int) -> None:
+    async def _loop(self, queue: str, run: Callable[[], Awaitable[bool]]) -> None:
+        """Runs `run` (which says whether more may be due right now) until stopped."""
         backoff = 0.5
         while not self.stop.is_set():
             try:
-                count = await run()
+                more = await run()
                 backoff = 0.5
             except _TRANSIENT as exc:
                 logger.warning("{queue}: {error}; retrying in {s}s", queue=queue, error=exc, s=backoff)
-                count, backoff = 0, min(backoff * 2, 30)
+                backoff = min(backoff * 2, 30)
                 await self._sleep(backoff)
                 continue
-            if count >= full:
-                continue  # more may be due right now
-            await self.signals.wait(queue, await self._idle_seconds(queue))
+            if not more:
+                await self.signals.wait(queue, await self._idle_seconds(queue))
+
+    async def _inbound_pass(self) -> bool:
+        return await self.run_inbound_batch() >= self.settings.event_batch_size
+
+    async def _sync_pass(self) -> bool:
+        return await self.run_sync_job() > 0
+
+    async def _send_messages(self) -> None:
+        """Claims continuously while sends run; on stop, lets the started sends finish (the
+        shutdown grace bounds that; what it cuts off is handed back)."""
+        await self._loop("message_logs", self.messages.pump)
+        await self.messages.finish()
 
     async def _idle_seconds(self, queue: str) -> float:
         poll = self.settings.poll_interval_seconds
@@ -202,14 +215,10 @@ class Worker:
         )
         tasks = {
             "wakeup": asyncio.create_task(self.wakeup.run(self.stop), name="wakeup"),
-            "inbound": asyncio.create_task(
-                self._loop("inbound_events", self.run_inbound_batch, self.settings.event_batch_size), name="inbound"
-            ),
-            "messages": asyncio.create_task(
-                self._loop("message_logs", self.run_message_batch, self.settings.message_batch_size), name="messages"
-            ),
+            "inbound": asyncio.create_task(self._loop("inbound_events", self._inbound_pass), name="inbound"),
+            "messages": asyncio.create_task(self._send_messages(), name="messages"),
             **{
-                f"syncs-{n}": asyncio.create_task(self._loop("sync_jobs", self.run_sync_job, 1), name=f"syncs-{n}")
+                f"syncs-{n}": asyncio.create_task(self._loop("sync_jobs", self._sync_pass), name=f"syncs-{n}")
                 for n in range(self.settings.sync_concurrency)
             },
             "stats": asyncio.create_task(self._stats_loop(), name="stats"),

@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     message_batch_size: int = Field(
         default=500, ge=1, le=5000, description="messages claimed at once (at most one per WhatsApp session)"
     )
-    send_concurrency: int = Field(default=200, ge=1, le=5000, description="WAHA requests in flight")
+    send_concurrency: int = Field(
+        default=500, ge=1, le=5000, description="messages being sent at once (each holds at most one WAHA connection)"
+    )
     lease_seconds: int = Field(default=120, ge=5, le=900, description="lease on claimed rows")
     poll_interval_seconds: float = Field(default=5.0, gt=0, le=300, description="periodic poll, whatever wakes")
     retry_base_seconds: float = Field(default=30.0, gt=0, description="first retry delay (doubles each attempt)")

@@ -1,12 +1,15 @@
 """Sends due guest messages through WAHA.
 
-One pass: claim (claim_messages_v3: at most one message per WhatsApp session, paced in SQL so
-the pacing holds across replicas), prepare (prepare_messages_v1: render with the guest's current
-data, settle what must no longer go out), then send each concurrently — sessions are
-independent, so one slow tenant never holds up another.
+A claim (claim_messages_v3: at most one message per WhatsApp session, paced in SQL so the pacing
+holds across replicas) takes as many due messages as there are free send slots; prepare
+(prepare_messages_v1) renders them with the guest's current data and settles what must no longer
+go out; each is then sent on its own task. Sessions are independent, so one slow tenant never
+holds up another, and the next claim does not wait for the previous one's sends: a session that
+becomes ready is claimed within one claim cycle, not after the slowest send of a batch. Sends
+WAHA accepted are recorded in batches (recorder.py); the session's gap runs from WAHA's answer.
 
 Crash safety: a message is `sending` under a lease before the HTTP call. If the worker dies
-after WAHA accepted it but before `mark_message_sent_v1` commits, the lease expires, the row is
+after WAHA accepted it but before mark_messages_sent_v1 commits, the lease expires, the row is
 retried and the guest can get it twice: that window is one HTTP response plus one short
 transaction. Every attempt of a message carries the same WhatsApp message key, so a late ack of
 the first attempt still matches.
@@ -16,14 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import psycopg
 from loguru import logger
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from worker import metrics
+from worker.messages.recorder import SendRecorder
 from worker.messages.store import ClaimedMessage, MessageStore, Outgoing, WahaConnection
 from worker.waha import PermanentSendError, SessionUnavailable, WahaClient, WahaError, message_key
 
@@ -50,7 +54,9 @@ class MessageSender:
         concurrency: int,
         retry_base: dt.timedelta,
         retry_max: dt.timedelta,
+        wake: Callable[[], None] | None = None,
     ) -> None:
+        """`wake` is called when a session this worker paced may send again (the loop's wake-up)."""
         self.store = store
         self.worker_id = worker_id
         self.batch_size = batch_size
@@ -58,33 +64,102 @@ class MessageSender:
         self.retry_base = retry_base
         self.retry_max = retry_max
         self.waha = waha
-        self.limit = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        # Claimed and not yet settled (sent, failed, handed back): what shutdown hands back.
         self.in_flight: set[int] = set()
+        self.sends: set[asyncio.Task[None]] = set()
+        # Claim again once a quarter of the slots is free, not for every single one.
+        self._low_water = max(1, min(batch_size, concurrency) // 4)
+        self._room = asyncio.Event()
+        self._room.set()
+        self._wake = wake
+        self._wake_timer: asyncio.TimerHandle | None = None
+        self.recorder = SendRecorder(store, worker_id, on_paced=self._wake_when_ready)
+
+    @property
+    def free_slots(self) -> int:
+        return self.concurrency - len(self.in_flight)
+
+    async def pump(self) -> bool:
+        """Claims as many due messages as there are free send slots and starts sending them,
+        without waiting for the sends. Returns whether more may be due right now."""
+        while self.free_slots < self._low_water:
+            self._room.clear()
+            await self._room.wait()
+        limit = min(self.batch_size, self.free_slots)
+        return await self._start(limit) >= limit
 
     async def run_batch(self) -> int:
-        """Claims and sends one batch; returns how many messages it claimed."""
+        """Claims one batch and sends all of it (burst mode and tests); returns how many it claimed."""
+        claimed = await self._start(min(self.batch_size, max(1, self.free_slots)))
+        await self.finish()
+        return claimed
+
+    async def finish(self) -> None:
+        """Waits for every send started so far to be settled. Errors of the sends are raised; if
+        this is cancelled, so are the sends, and their messages stay in in_flight for
+        release_in_flight()."""
+        try:
+            while self.sends:
+                await asyncio.gather(*self.sends)
+            await self.recorder.idle()
+        except asyncio.CancelledError:
+            for task in self.sends:
+                task.cancel()
+            raise
+
+    async def _start(self, limit: int) -> int:
         started = time.perf_counter()
-        claimed = await self.store.claim(self.worker_id, self.batch_size, self.lease_seconds)
+        claimed = await self.store.claim(self.worker_id, limit, self.lease_seconds)
         metrics.CLAIM_LATENCY.labels("message_logs").observe(time.perf_counter() - started)
         if not claimed:
             return 0
-        self.in_flight.update(m.id for m in claimed)
+        ids = [m.id for m in claimed]
+        self.in_flight.update(ids)
         try:
-            outgoing = {o.id: o for o in await self.store.prepare([m.id for m in claimed], self.worker_id)}
+            outgoing = {o.id: o for o in await self.store.prepare(ids, self.worker_id)}
             # Settled by prepare (cancelled, skipped, deferred) are no longer ours.
-            self.in_flight.difference_update(m.id for m in claimed if m.id not in outgoing)
+            self.in_flight.difference_update(i for i in ids if i not in outgoing)
             targets = await self._targets({m.tenant_id for m in claimed if m.id in outgoing})
-            await asyncio.gather(
-                *(self._send(m, outgoing[m.id], targets.get(m.tenant_id)) for m in claimed if m.id in outgoing)
-            )
         except asyncio.CancelledError:
             # Shutdown ran out of grace: leave them in in_flight for release_in_flight().
             raise
         except BaseException:
-            self.in_flight.difference_update(m.id for m in claimed)
+            # Not started: the rows stay `sending` until their lease runs out.
+            self.in_flight.difference_update(ids)
             raise
-        self.in_flight.difference_update(m.id for m in claimed)
+        for message in claimed:
+            if message.id in outgoing:
+                task = asyncio.create_task(self._send(message, outgoing[message.id], targets.get(message.tenant_id)))
+                self.sends.add(task)
+                task.add_done_callback(functools.partial(self._settled, message.id))
         return len(claimed)
+
+    def _settled(self, message_id: int, task: asyncio.Task[None]) -> None:
+        self.sends.discard(task)
+        if task.cancelled():
+            return  # shutdown: stays in in_flight to be handed back
+        self.in_flight.discard(message_id)
+        if self.free_slots >= self._low_water:
+            self._room.set()
+        error = task.exception()
+        if error is not None:
+            # Its row stays `sending` until the lease runs out, then is retried.
+            logger.opt(exception=error).error("message {id} could not be settled: {error}", id=message_id, error=error)
+
+    def _wake_when_ready(self, seconds: float) -> None:
+        """One timer for the soonest session known to become ready; a later one is left to the
+        loop, which re-reads what is due from the database whenever it wakes."""
+        if self._wake is None:
+            return
+        loop = asyncio.get_running_loop()
+        when = loop.time() + max(0.0, seconds)
+        timer = self._wake_timer
+        if timer is not None and loop.time() < timer.when() <= when:
+            return  # a sooner wake-up is already set
+        if timer is not None:
+            timer.cancel()
+        self._wake_timer = loop.call_at(when, self._wake)
 
     async def _targets(self, tenant_ids: set[str]) -> dict[str, WahaConnection]:
         # Read per batch, not cached: a rotated API key or moved WAHA takes effect at once.
@@ -98,47 +173,38 @@ class MessageSender:
             "jobId": claimed.job_id,
             "messageId": claimed.id,
         }
-        async with self.limit:
-            with logger.contextualize(**context):
-                if target is None:
-                    await self._release(claimed, "WhatsApp is not configured for this hotel", _NOT_CONFIGURED_DELAY)
-                    return
-                started = time.perf_counter()
-                try:
-                    sent = await self.waha.send_text(
-                        _Target(target.base_url, target.session_name, target.api_key),
-                        message.to_phone,
-                        message.body,
-                        key=message_key(f"{claimed.tenant_id}:{claimed.id}"),
-                    )
-                except SessionUnavailable as exc:
-                    await self.store.pause_tenant(claimed.tenant_id, f"session: {exc}")
+        with logger.contextualize(**context):
+            if target is None:
+                await self._release(claimed, "WhatsApp is not configured for this hotel", _NOT_CONFIGURED_DELAY)
+                return
+            started = time.perf_counter()
+            try:
+                sent = await self.waha.send_text(
+                    _Target(target.base_url, target.session_name, target.api_key),
+                    message.to_phone,
+                    message.body,
+                    key=message_key(f"{claimed.tenant_id}:{claimed.id}"),
+                )
+            except SessionUnavailable as exc:
+                await self.store.pause_tenant(claimed.tenant_id, f"session: {exc}")
+                await self._release(claimed, str(exc))
+                metrics.MESSAGES_FAILED.labels("session_unavailable").inc()
+            except WahaError as exc:
+                if exc.pauses_tenant:
+                    await self.store.pause_tenant(claimed.tenant_id, f"auth: {exc}")
                     await self._release(claimed, str(exc))
-                    metrics.MESSAGES_FAILED.labels("session_unavailable").inc()
-                except WahaError as exc:
-                    if exc.pauses_tenant:
-                        await self.store.pause_tenant(claimed.tenant_id, f"auth: {exc}")
-                        await self._release(claimed, str(exc))
-                        metrics.MESSAGES_FAILED.labels("configuration").inc()
-                    else:
-                        await self._fail(claimed, exc)
+                    metrics.MESSAGES_FAILED.labels("configuration").inc()
                 else:
-                    await self._mark_sent(claimed, sent.message_id)
-                finally:
-                    metrics.WAHA_LATENCY.observe(time.perf_counter() - started)
+                    await self._fail(claimed, exc)
+            else:
+                accepted_at = time.monotonic()
+                metrics.WAHA_LATENCY.observe(time.perf_counter() - started)
+                await self._mark_sent(claimed, sent.message_id, accepted_at)
+                return
+            metrics.WAHA_LATENCY.observe(time.perf_counter() - started)
 
-    async def _mark_sent(self, claimed: ClaimedMessage, waha_message_id: str) -> None:
-        # WAHA has it: recording that must not be lost to a passing database error, or the
-        # lease would expire and the guest get the message twice.
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(psycopg.OperationalError),
-            stop=stop_after_attempt(5),
-            wait=wait_exponential(multiplier=0.2, max=5),
-            reraise=True,
-        ):
-            with attempt:
-                marked = await self.store.mark_sent(claimed.id, self.worker_id, waha_message_id)
-        if marked:
+    async def _mark_sent(self, claimed: ClaimedMessage, waha_message_id: str, accepted_at: float) -> None:
+        if await self.recorder.record(claimed.id, waha_message_id, accepted_at) is not None:
             metrics.MESSAGES_SENT.inc()
             logger.info("message sent ({id})", id=waha_message_id)
         else:

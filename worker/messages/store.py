@@ -30,6 +30,15 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class AcceptedSend:
+    """A message WAHA accepted `accepted_ms_ago` milliseconds ago, to be recorded as sent."""
+
+    message_id: int
+    waha_message_id: str
+    accepted_ms_ago: float
+
+
+@dataclass(frozen=True)
 class WahaConnection:
     base_url: str
     session_name: str
@@ -47,9 +56,19 @@ class MessageStore(Store):
         rows = await self._rows("prepare", {"ids": ids, "worker": worker})
         return [Outgoing(**row) for row in rows]
 
-    async def mark_sent(self, message_id: int, worker: str, waha_message_id: str) -> bool:
-        rows = await self._rows("mark_sent", {"id": message_id, "worker": worker, "waha_message_id": waha_message_id})
-        return bool(rows and rows[0]["marked"])
+    async def mark_sent(self, worker: str, sends: list[AcceptedSend]) -> dict[int, float]:
+        """Records sends WAHA accepted; returns, for each one still leased to `worker`, in how
+        many seconds its session may send again."""
+        rows = await self._rows(
+            "mark_sent_many",
+            {
+                "worker": worker,
+                "ids": [s.message_id for s in sends],
+                "waha_message_ids": [s.waha_message_id for s in sends],
+                "accepted_ms_ago": [s.accepted_ms_ago for s in sends],
+            },
+        )
+        return {int(row["id"]): float(row["session_ready_in_ms"]) / 1000.0 for row in rows}
 
     async def fail(
         self, message_id: int, worker: str, error: str, retryable: bool, base: dt.timedelta, cap: dt.timedelta

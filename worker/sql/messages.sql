@@ -1,4 +1,5 @@
--- Message queue (supabase/migrations/20261126000500_messaging.sql and 20261126003000_send_pacing.sql).
+-- Message queue (supabase/migrations/20261126000500_messaging.sql, 20261126003200_pacing_from_the_send.sql,
+-- 20261127000100_record_sends_in_batches.sql).
 
 -- name: claim
 select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
@@ -9,8 +10,9 @@ from public.claim_messages_v3(%(worker)s, %(limit)s, make_interval(secs => %(lea
 select id, to_phone, body, language
 from public.prepare_messages_v1(%(ids)s, %(worker)s)
 
--- name: mark_sent
-select public.mark_message_sent_v1(%(id)s, %(worker)s, %(waha_message_id)s) as marked
+-- name: mark_sent_many
+select id, session_ready_in_ms
+from public.mark_messages_sent_v1(%(worker)s, %(ids)s, %(waha_message_ids)s, %(accepted_ms_ago)s)
 
 -- name: fail
 select public.fail_message_v1(
