@@ -117,6 +117,12 @@ class Parameter:
         kind = self.schema.get("type", "string")
         return kind if isinstance(kind, str) else "string"
 
+    @functools.cached_property
+    def validator(self) -> jsonschema.protocols.Validator:
+        # Built once: building a validator per request was a fifth of the simulator's CPU at
+        # benchmark rates.
+        return jsonschema.Draft7Validator(self.schema)
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -197,8 +203,7 @@ def _check_query_value(param: Parameter, values: Sequence[str]) -> list[str]:
             return [f"query parameter '{param.name}' must be a {kind}"]
     else:
         parsed = values[0]
-    validator = jsonschema.Draft7Validator(param.schema)
-    return [f"query parameter '{param.name}': {e.message}" for e in validator.iter_errors(parsed)]
+    return [f"query parameter '{param.name}': {e.message}" for e in param.validator.iter_errors(parsed)]
 
 
 class OpenApiSpec:
