@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import signal
 import subprocess
@@ -196,3 +197,30 @@ async def test_two_workers_share_the_queues_without_doing_anything_twice(
     shares = [sum("reservation created" in str(line.get("msg")) for line in w.lines) for w in workers]
     assert sum(shares) == 60
     assert all(shares), f"both workers took a share of the events: {shares}"
+
+
+async def test_a_paced_session_sends_its_next_message_when_its_gap_ends_not_at_the_next_poll(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, clean_db: str
+) -> None:
+    """Four confirmations for one hotel: each waits for the session's gap after the previous one,
+    and no longer. The poll is two minutes, so only the worker's own wake-up for the session
+    (it learns when the session may send again as it records a send) gets them out in seconds."""
+    tenant = hotel(db, factory, waha)
+    db.execute(
+        "update public.waha_configurations set send_gap_min_ms = 300, send_gap_max_ms = 500 where tenant_id = %s",
+        (tenant.id,),
+    )
+    # A claimed message holds its session for the lease: two minutes too, so nothing but that
+    # wake-up can release the next message early.
+    worker = await WorkerProcess(clean_db, **{**FAST, "poll_interval_seconds": 120, "lease_seconds": 120}).start()
+    try:
+        await worker.wait_for_log(lambda line: "listening for wake-ups" in str(line.get("msg")))
+        post_bookings(db, tenant, 4)
+        sent = "select count(*) from public.message_logs where status = 'sent'"
+        await eventually(lambda: count(db, sent) == 4, seconds=20)
+        times = sorted(m.monotonic for m in waha.sent("default"))
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert len(gaps) == 3
+        assert min(gaps) >= 0.3, f"the session's minimum gap was not kept: {gaps}"
+    finally:
+        await worker.stop()
