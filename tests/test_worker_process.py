@@ -33,17 +33,28 @@ async def waha() -> AsyncIterator[WahaSimulator]:
         sim.assert_no_violations()
 
 
-def hotel(db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator) -> Tenant:
-    tenant = factory.tenant("Process Hotel")
-    waha.add_session("default")
+def hotel(
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    waha: WahaSimulator,
+    name: str = "Process Hotel",
+    session: str = "default",
+    gap_ms: tuple[int, int] = (0, 0),
+) -> Tenant:
+    tenant = factory.tenant(name)
+    waha.add_session(session)
     config = db.execute(
-        "insert into public.waha_configurations (tenant_id, base_url, session_status, send_gap_min_ms, send_gap_max_ms)"
-        " values (%s, %s, 'WORKING', 0, 0) returning id",
-        (tenant.id, waha.base_url),
+        "insert into public.waha_configurations"
+        " (tenant_id, base_url, session_name, session_status, send_gap_min_ms, send_gap_max_ms)"
+        " values (%s, %s, %s, 'WORKING', %s, %s) returning id",
+        (tenant.id, waha.base_url, session, *gap_ms),
     ).fetchone()
     assert config is not None
     db.execute("select public.set_waha_api_key(%s, %s)", (config[0], API_KEY))
-    db.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
+    db.execute(
+        "update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00' where tenant_id = %s",
+        (tenant.id,),
+    )
     db.execute(
         "insert into public.message_templates (tenant_id, key, language, body)"
         " values (%s, 'booking_confirmation', 'en', 'Booked, {{guest_first_name}}!')",
@@ -205,11 +216,7 @@ async def test_a_paced_session_sends_its_next_message_when_its_gap_ends_not_at_t
     """Four confirmations for one hotel: each waits for the session's gap after the previous one,
     and no longer. The poll is two minutes, so only the worker's own wake-up for the session
     (it learns when the session may send again as it records a send) gets them out in seconds."""
-    tenant = hotel(db, factory, waha)
-    db.execute(
-        "update public.waha_configurations set send_gap_min_ms = 300, send_gap_max_ms = 500 where tenant_id = %s",
-        (tenant.id,),
-    )
+    tenant = hotel(db, factory, waha, gap_ms=(300, 500))
     # A claimed message holds its session for the lease: two minutes too, so nothing but that
     # wake-up can release the next message early.
     worker = await WorkerProcess(clean_db, **{**FAST, "poll_interval_seconds": 120, "lease_seconds": 120}).start()
@@ -222,5 +229,25 @@ async def test_a_paced_session_sends_its_next_message_when_its_gap_ends_not_at_t
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(gaps) == 3
         assert min(gaps) >= 0.3, f"the session's minimum gap was not kept: {gaps}"
+    finally:
+        await worker.stop()
+
+
+async def test_a_slow_whatsapp_session_does_not_hold_up_another_hotel(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, clean_db: str
+) -> None:
+    """One hotel's WAHA takes 6 s to answer; another hotel's four confirmations go out meanwhile,
+    one per gap, instead of waiting behind the slow send."""
+    slow = hotel(db, factory, waha, name="Slow Hotel", session="slow")
+    fast = hotel(db, factory, waha, name="Fast Hotel", session="fast", gap_ms=(200, 300))
+    waha.set_latency(6.0, session="slow")
+    worker = await WorkerProcess(clean_db, **FAST).start()
+    try:
+        await worker.wait_for_log(lambda line: "listening for wake-ups" in str(line.get("msg")))
+        post_bookings(db, slow, 1)
+        post_bookings(db, fast, 4)
+        await eventually(lambda: len(waha.sent("fast")) == 4 and len(waha.sent("slow")) == 1, seconds=20)
+        slow_answered = waha.sent("slow")[0].monotonic  # recorded as WAHA answers, after the 6 s
+        assert max(m.monotonic for m in waha.sent("fast")) < slow_answered, "the fast hotel waited for the slow one"
     finally:
         await worker.stop()
