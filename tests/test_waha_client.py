@@ -7,17 +7,20 @@ ends by checking the simulator saw no violation).
 from __future__ import annotations
 
 import datetime as dt
+import http as http_status
 import json
 import re
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-import httpx
+import aiohttp
 import pytest
 
 from devstack.simulators.waha import WahaSimulator
 from worker.errors import ConfigurationError, TransientError, WorkerError
-from worker.http import new_client
+from worker.http import new_waha_session
 from worker.waha import (
     InvalidNumber,
     SessionUnavailable,
@@ -35,6 +38,8 @@ from worker.waha import (
 KEY = "tenant-api-key-0123456789"
 GUEST = "+4915112345678"
 CHAT = "4915112345678@c.us"
+# What aiohttp puts into its exceptions' texts: a request URL with the guest's number.
+_URL = "http://waha.example:3000/api/contacts/check-exists?phone=4915112345678&session=hotel"
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,23 @@ async def sim() -> AsyncIterator[WahaSimulator]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    # The worker's own client (httpx over aiohttp), so the classification is that of production.
-    async with new_client(timeout_seconds=5, max_connections=50) as client:
-        yield client
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    # The worker's own kind of session, so timeouts and their classification are production's.
+    async with new_waha_session(timeout_seconds=5, max_connections=50) as session:
+        yield session
+
+
+def recording(seen: list[str]) -> aiohttp.TraceConfig:
+    """Notes "<method> <path>" of every request a session starts."""
+
+    async def started(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        seen.append(f"{params.method} {params.url.path}")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(started)
+    return trace
 
 
 @pytest.fixture
@@ -73,7 +91,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def client(http: httpx.AsyncClient, clock: Clock) -> WahaClient:
+def client(http: aiohttp.ClientSession, clock: Clock) -> WahaClient:
     return WahaClient(http, clock=clock)
 
 
@@ -87,7 +105,7 @@ def target(sim: WahaSimulator) -> Target:
 
 @pytest.mark.parametrize(("engine", "shape"), [("NOWEB", "noweb"), ("WEBJS", "webjs"), ("GOWS", "gows")])
 async def test_the_id_of_every_engine_is_the_one_its_acks_carry(
-    http: httpx.AsyncClient, engine: str, shape: str
+    http: aiohttp.ClientSession, engine: str, shape: str
 ) -> None:
     async with WahaSimulator(api_key=KEY, engine=engine, ack_delays=None) as waha:
         waha.add_session("hotel")
@@ -158,17 +176,14 @@ def test_phone_numbers_become_chat_ids(phone: str, chat_id: str) -> None:
 
 @pytest.mark.parametrize("phone", ["", "+49", "0049-151-ABC", "+4915112345678901234", "guest@example.com"])
 async def test_what_is_not_a_phone_number_is_refused_before_any_request(
-    sim: WahaSimulator, http: httpx.AsyncClient, target: Target, phone: str
+    sim: WahaSimulator, target: Target, phone: str
 ) -> None:
-    requests: list[httpx.Request] = []
-
-    async def seen(request: httpx.Request) -> None:
-        requests.append(request)
-
-    http.event_hooks["request"].append(seen)
-    with pytest.raises(InvalidNumber, match="is not a phone number"):
-        await WahaClient(http).send_text(target, phone, "Hello")
-    assert requests == []
+    requests: list[str] = []
+    async with aiohttp.ClientSession(trace_configs=[recording(requests)]) as http:
+        with pytest.raises(InvalidNumber, match="is not a phone number"):
+            await WahaClient(http).send_text(target, phone, "Hello")
+        await WahaClient(http).send_text(target, GUEST, "Hello")  # the recording does record
+    assert requests == ["GET /api/contacts/check-exists", "POST /api/sendText"]
 
 
 async def test_a_number_not_on_whatsapp_is_dead_at_once(sim: WahaSimulator, client: WahaClient, target: Target) -> None:
@@ -192,7 +207,7 @@ async def test_numbers_found_on_whatsapp_are_remembered_for_a_while(
     assert [m.text for m in sim.sent("hotel")] == ["one", "two"]
 
 
-async def test_number_checks_can_be_turned_off(sim: WahaSimulator, http: httpx.AsyncClient, target: Target) -> None:
+async def test_number_checks_can_be_turned_off(sim: WahaSimulator, http: aiohttp.ClientSession, target: Target) -> None:
     sim.mark_not_on_whatsapp(GUEST)
     sent = await WahaClient(http, check_numbers=False).send_text(target, GUEST, "Hello")
     # WAHA's own behaviour: accepted, and the message never gets past the server.
@@ -206,7 +221,7 @@ async def test_number_checks_can_be_turned_off(sim: WahaSimulator, http: httpx.A
 @pytest.mark.parametrize("check_numbers", [True, False])
 @pytest.mark.parametrize("status", ["SCAN_QR_CODE", "FAILED", "STARTING"])
 async def test_a_session_that_is_not_working_pauses_the_tenant(
-    sim: WahaSimulator, http: httpx.AsyncClient, target: Target, status: str, check_numbers: bool
+    sim: WahaSimulator, http: aiohttp.ClientSession, target: Target, status: str, check_numbers: bool
 ) -> None:
     sim.set_status("hotel", status)
     with pytest.raises(SessionUnavailable) as raised:
@@ -220,7 +235,7 @@ async def test_a_session_that_is_not_working_pauses_the_tenant(
 @pytest.mark.parametrize("check_numbers", [True, False])
 @pytest.mark.parametrize("session", ["hotel", "never-created"])
 async def test_a_session_that_is_not_running_pauses_the_tenant(
-    sim: WahaSimulator, http: httpx.AsyncClient, session: str, check_numbers: bool
+    sim: WahaSimulator, http: aiohttp.ClientSession, session: str, check_numbers: bool
 ) -> None:
     sim.set_status("hotel", "STOPPED")
     client = WahaClient(http, check_numbers=check_numbers)
@@ -235,8 +250,7 @@ async def test_waha_down_pauses_the_tenant(sim: WahaSimulator, client: WahaClien
     with pytest.raises(SessionUnavailable) as raised:
         await client.send_text(target, GUEST, "Hello")
     assert raised.value.status is None
-    # aiohttp reports a refused connection as a failed connect, which httpx-aiohttp names ConnectTimeout.
-    assert str(raised.value).startswith(f"WAHA at 127.0.0.1:{sim.port} unreachable (Connect")
+    assert str(raised.value).startswith(f"WAHA at 127.0.0.1:{sim.port} unreachable (ClientConnectorError: Connect")
     await sim.start()
     assert (await client.send_text(target, GUEST, "Hello")).message_id == sim.sent("hotel")[0].id
 
@@ -308,9 +322,15 @@ async def test_429_is_retried_no_earlier_than_retry_after(
     assert str(raised.value) == "WAHA 429: too many requests (retry after 7 s)"
 
 
-async def test_no_answer_is_retried_and_flagged_as_maybe_delivered(sim: WahaSimulator, target: Target) -> None:
-    async with httpx.AsyncClient(timeout=0.3) as impatient:
-        client = WahaClient(impatient)
+# The session's own timeout, or the client's per-request one (which then applies alone).
+@pytest.mark.parametrize("whose", ["session", "client"])
+async def test_no_answer_is_retried_and_flagged_as_maybe_delivered(
+    sim: WahaSimulator, target: Target, whose: str
+) -> None:
+    impatient = aiohttp.ClientTimeout(total=0.3)
+    session_timeout = impatient if whose == "session" else aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=session_timeout) as http:
+        client = WahaClient(http, timeout=impatient if whose == "client" else None)
         sim.timeout_next("hotel", hang=30)
         with pytest.raises(WahaTransientError, match="did not answer in time") as timed_out:
             await client.send_text(target, GUEST, "Hello")
@@ -321,14 +341,78 @@ async def test_no_answer_is_retried_and_flagged_as_maybe_delivered(sim: WahaSimu
     assert timed_out.value.status is None
 
 
+@pytest.fixture
+def unanswered() -> Iterator[str]:
+    """The base URL of a server whose connect never completes: its accept queue is full, so the
+    kernel drops further SYNs (as a firewall dropping packets would)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        queued = [socket.socket() for _ in range(3)]
+        for sock in queued:
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            for sock in queued:
+                sock.close()
+
+
+async def test_waha_that_never_accepts_the_connection_pauses_the_tenant(unanswered: str) -> None:
+    # The worker's session gives up connecting before its total timeout, so the failure is known
+    # to be a connect (nothing sent), not a lost answer.
+    async with new_waha_session(timeout_seconds=1, max_connections=5) as http:
+        with pytest.raises(SessionUnavailable) as raised:
+            await WahaClient(http).send_text(Target(unanswered), GUEST, "Hello")
+    assert str(raised.value) == (
+        f"WAHA at {unanswered.removeprefix('http://')} unreachable (ConnectionTimeoutError: connect timed out); "
+        "sends paused until the session reports WORKING"
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "maybe_delivered", "text"),
+    [
+        (
+            aiohttp.ConnectionTimeoutError("Connection timeout to host " + _URL),
+            SessionUnavailable,
+            False,
+            "unreachable",
+        ),
+        (aiohttp.InvalidUrlClientError(_URL), WahaConfigError, False, "is the base URL right?"),
+        (aiohttp.ClientConnectionResetError("Cannot write to closing transport"), WahaTransientError, False, "failed"),
+        (aiohttp.UploadAbortedError("The request body was not fully sent"), WahaTransientError, False, "failed"),
+        (TimeoutError(), WahaTransientError, True, "did not answer in time"),
+        (aiohttp.SocketTimeoutError("Timeout on reading data from socket"), WahaTransientError, True, "in time"),
+        (aiohttp.ServerDisconnectedError(), WahaTransientError, True, "dropped the connection"),
+        (aiohttp.ClientPayloadError("Response payload is not completed"), WahaTransientError, True, "dropped"),
+        (aiohttp.ClientOSError(104, "Can not write request body for " + _URL), WahaTransientError, True, "dropped"),
+    ],
+)
+def test_what_a_failed_exchange_means(
+    failure: aiohttp.ClientError | TimeoutError, kind: type[WorkerError], maybe_delivered: bool, text: str
+) -> None:
+    error = responses.classify_transport(failure, base_url="http://waha-admin:s3cret@waha.example:3000/")
+    assert type(error) is kind
+    assert getattr(error, "maybe_delivered", False) is maybe_delivered
+    assert text in str(error)
+    # last_error is shown to hotel staff: no credentials of the base URL, no guest number.
+    assert "s3cret" not in str(error) and "4915112345678" not in str(error)
+    if kind is not WahaConfigError:
+        assert "WAHA at waha.example:3000 " in str(error)
+
+
 # ------------------------------------------------------------------ permanent
 
 
-async def test_waha_400_is_a_permanent_rejection(sim: WahaSimulator, http: httpx.AsyncClient) -> None:
+async def test_waha_400_is_a_permanent_rejection(sim: WahaSimulator, http: aiohttp.ClientSession) -> None:
     # The client cannot be made to send a bad request, so take WAHA's (the simulator's) 400 as is.
-    response = await http.post(
+    async with http.post(
         f"{sim.base_url}/api/sendText", json={"session": "hotel", "chatId": CHAT}, headers={"X-Api-Key": KEY}
-    )
+    ) as r:
+        response = responses.WahaResponse(r.status, r.reason or "", r.headers, await r.read())
     error = responses.classify(response, session="hotel")
     assert isinstance(error, WahaRequestRejected)
     assert not error.retryable and not error.pauses_tenant
@@ -336,9 +420,9 @@ async def test_waha_400_is_a_permanent_rejection(sim: WahaSimulator, http: httpx
     sim.violations.clear()
 
 
-def _response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
+def _response(status: int, body: object, headers: dict[str, str] | None = None) -> responses.WahaResponse:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.Response(status, content=content, headers=headers, request=httpx.Request("POST", "http://w/api/x"))
+    return responses.WahaResponse(status, http_status.HTTPStatus(status).phrase, headers or {}, content)
 
 
 @pytest.mark.parametrize(
@@ -364,7 +448,7 @@ def _response(status: int, body: object, headers: dict[str, str] | None = None) 
         (_response(504, b"upstream timed out"), WahaTransientError, "WAHA 504: upstream timed out"),
     ],
 )
-def test_other_answers_waha_gives(response: httpx.Response, kind: type[WorkerError], text: str) -> None:
+def test_other_answers_waha_gives(response: responses.WahaResponse, kind: type[WorkerError], text: str) -> None:
     error = responses.classify(response, session="hotel")
     assert type(error) is kind
     assert str(error).startswith(text)
@@ -402,11 +486,7 @@ async def test_session_state(sim: WahaSimulator, client: WahaClient, target: Tar
 
 async def test_all_requests_go_through_the_one_shared_http_client(sim: WahaSimulator, target: Target) -> None:
     seen: list[str] = []
-
-    async def count(request: httpx.Request) -> None:
-        seen.append(f"{request.method} {request.url.path}")
-
-    async with httpx.AsyncClient(event_hooks={"request": [count]}) as shared:
+    async with aiohttp.ClientSession(trace_configs=[recording(seen)]) as shared:
         client = WahaClient(shared)
         await client.send_text(target, GUEST, "one")
         await client.send_text(target, "+4915199999999", "two")
@@ -420,7 +500,7 @@ async def test_all_requests_go_through_the_one_shared_http_client(sim: WahaSimul
     ]
 
 
-async def test_without_an_api_key_no_header_is_sent(http: httpx.AsyncClient) -> None:
+async def test_without_an_api_key_no_header_is_sent(http: aiohttp.ClientSession) -> None:
     async with WahaSimulator(ack_delays=None) as open_waha:
         open_waha.add_session("hotel")
         sent = await WahaClient(http).send_text(Target(open_waha.base_url, api_key=None), GUEST, "Hello")

@@ -9,13 +9,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
 import psycopg
 import pytest
 
 from devstack.simulators.waha import WahaSimulator
 from tests.factories import Factory, Tenant
 from worker.db.pool import Pool
+from worker.http import new_waha_session
 from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
@@ -33,10 +34,17 @@ async def waha() -> AsyncIterator[WahaSimulator]:
 
 
 @pytest.fixture
-def sender(pool: Pool, http: httpx.AsyncClient) -> MessageSender:
+async def waha_http() -> AsyncIterator[aiohttp.ClientSession]:
+    """The worker's kind of WAHA session."""
+    async with new_waha_session(timeout_seconds=10, max_connections=50) as session:
+        yield session
+
+
+@pytest.fixture
+def sender(pool: Pool, waha_http: aiohttp.ClientSession) -> MessageSender:
     return MessageSender(
         MessageStore(pool),
-        WahaClient(http),
+        WahaClient(waha_http),
         "test-worker",
         batch_size=50,
         lease_seconds=60,
@@ -178,7 +186,7 @@ async def test_a_disconnected_session_pauses_sends_without_burning_attempts(
     waha: WahaSimulator,
     sender: MessageSender,
     pool: Pool,
-    http: httpx.AsyncClient,
+    waha_http: aiohttp.ClientSession,
 ) -> None:
     tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
     book(db, tenant)
@@ -191,7 +199,7 @@ async def test_a_disconnected_session_pauses_sends_without_burning_attempts(
     assert await sender.run_batch() == 0, "a paused tenant's messages are not claimed"
 
     waha.set_status("hotel-a", "WORKING")  # scanned again
-    watchdog = SessionWatchdog(pool, WahaClient(http), min_age_seconds=0)
+    watchdog = SessionWatchdog(pool, WahaClient(waha_http), min_age_seconds=0)
     assert await watchdog.check_paused() == 1
     assert paused(db) is None
 
@@ -205,14 +213,14 @@ async def test_waha_down_then_back(
     waha: WahaSimulator,
     sender: MessageSender,
     pool: Pool,
-    http: httpx.AsyncClient,
+    waha_http: aiohttp.ClientSession,
 ) -> None:
     tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
     book(db, tenant)
     await waha.stop()
 
     await sender.run_batch()
-    watchdog = SessionWatchdog(pool, WahaClient(http), min_age_seconds=0)
+    watchdog = SessionWatchdog(pool, WahaClient(waha_http), min_age_seconds=0)
     assert await watchdog.check_paused() == 0, "still down"
     [message] = messages(db)
     assert (message["status"], message["attempts"]) == ("queued", 0)

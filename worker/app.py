@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiohttp
 import httpx
 import psycopg
 from loguru import logger
@@ -23,7 +24,7 @@ from worker import metrics
 from worker.db.pool import Pool, open_pool
 from worker.db.queries import load
 from worker.health import HealthServer
-from worker.http import new_client
+from worker.http import new_client, new_waha_session
 from worker.inbound.processor import InboundProcessor
 from worker.inbound.store import InboundStore
 from worker.messages.sender import MessageSender
@@ -46,9 +47,11 @@ class Resources:
     """Created once at start-up and shared by every task."""
 
     pool: Pool
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient  # PMS syncs
+    waha_http: aiohttp.ClientSession  # WAHA (WahaClient): aiohttp directly, the send path is CPU-bound
 
     async def close(self) -> None:
+        await self.waha_http.close()
         await self.http.aclose()
         await self.pool.close()
 
@@ -58,7 +61,11 @@ async def open_resources(settings: Settings) -> Resources:
         settings.database_url, min_size=2, max_size=settings.pool_size, prepare_threshold=settings.prepare_threshold
     )
     http = new_client(timeout_seconds=settings.waha_timeout_seconds, max_connections=settings.send_concurrency + 20)
-    return Resources(pool=pool, http=http)
+    # Each send holds at most one WAHA connection; the 20 spare are for the session watchdog.
+    waha_http = new_waha_session(
+        timeout_seconds=settings.waha_timeout_seconds, max_connections=settings.send_concurrency + 20
+    )
+    return Resources(pool=pool, http=http, waha_http=waha_http)
 
 
 class Worker:
@@ -78,7 +85,7 @@ class Worker:
             retry_max=retry_max,
             concurrency=max(1, settings.pool_size - 3),
         )
-        waha = WahaClient(resources.http)
+        waha = WahaClient(resources.waha_http)
         self.messages = MessageSender(
             MessageStore(resources.pool),
             waha,

@@ -1,6 +1,6 @@
 """WhatsApp through WAHA: the HTTP client and what its answers mean.
 
-client = WahaClient(http)  # the worker's one httpx.AsyncClient
+client = WahaClient(session)  # the worker's aiohttp.ClientSession for WAHA (worker/http.py)
 sent = await client.send_text(target, "+4915112345678", "Welcome!", key=message_key(seed))
 # sent.message_id -> message_logs.waha_message_id; failures: worker/waha/errors.py
 

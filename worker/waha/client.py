@@ -1,7 +1,9 @@
 """The worker's WAHA client: send a text, check a number, read a session's status.
 
-One `httpx.AsyncClient` is created at start-up and passed in; the client never opens its own.
-Every failure is raised as one of worker/waha/errors.py's exceptions (see the table there).
+One `aiohttp.ClientSession` for WAHA is created at start-up and passed in (worker/http.py's
+new_waha_session); the client never opens its own. aiohttp directly, not httpx: the send path
+is CPU-bound, and httpx on top of aiohttp costs about three times the CPU per message. Every
+failure is raised as one of worker/waha/errors.py's exceptions (see the table there).
 
 A send is two requests when number checking is on (the default): GET /api/contacts/check-exists
 and POST /api/sendText. The check is what makes "not on WhatsApp" detectable at all - WAHA's
@@ -22,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
 from worker.waha import responses
 from worker.waha.errors import InvalidNumber, SessionUnavailable
+from worker.waha.responses import WahaResponse
 
 _PHONE = re.compile(r"\+?[0-9]{7,15}")
 _SEPARATORS = re.compile(r"[\s().-]")
@@ -86,12 +89,12 @@ def chat_id_for(phone: str) -> str:
 class WahaClient:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: aiohttp.ClientSession,
         *,
         check_numbers: bool = True,
         number_ttl: float = 6 * 3600,
         number_cache_size: int = 50_000,
-        timeout: httpx.Timeout | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
@@ -100,9 +103,10 @@ class WahaClient:
         self._number_cache_size = number_cache_size
         # (base url, session, digits) -> (chat id, expires at)
         self._numbers: OrderedDict[tuple[str, str, str], tuple[str, float]] = OrderedDict()
-        # None: the AsyncClient's own timeout applies. It must exceed WAHA's 5 s wait for a
+        # None: the session's own timeout applies (taken from it here, as aiohttp reads an
+        # explicit timeout=None as "no timeout at all"). It must exceed WAHA's 5 s wait for a
         # session that is not WORKING yet, or a slow start looks like a timeout.
-        self._timeout = timeout
+        self._timeout = timeout if timeout is not None else http.timeout
         self._clock = clock
 
     async def send_text(
@@ -126,7 +130,7 @@ class WahaClient:
         if link_preview is not None:
             body["linkPreview"] = link_preview
         response = await self._request(target, "POST", "/api/sendText", json=body)
-        message_id, shape = responses.message_id(response.content, chat_id=chat_id, sent_key=sent_key)
+        message_id, shape = responses.message_id(response.body, chat_id=chat_id, sent_key=sent_key)
         return SentText(message_id=message_id, chat_id=chat_id, shape=shape)
 
     async def check_number(self, target: WahaTarget, phone: str) -> str:
@@ -176,15 +180,19 @@ class WahaClient:
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> WahaResponse:
         headers = {"Accept": "application/json"}
         if target.api_key:
             headers["X-Api-Key"] = target.api_key
         url = target.base_url.rstrip("/") + path
-        timeout: Any = self._timeout if self._timeout is not None else httpx.USE_CLIENT_DEFAULT
         try:
-            response = await self._http.request(method, url, json=json, params=params, headers=headers, timeout=timeout)
-        except httpx.TransportError as exc:
+            # No redirects (nor did httpx follow any): WAHA sends none, and a 307 would resend a sendText.
+            async with self._http.request(
+                method, url, json=json, params=params, headers=headers, allow_redirects=False, timeout=self._timeout
+            ) as r:
+                # Read inside the context, so the connection goes back to the pool at once.
+                response = WahaResponse(r.status, r.reason or "", r.headers, await r.read())
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise responses.classify_transport(exc, base_url=target.base_url) from exc
         error = responses.classify(response, session=target.session_name)
         if error is not None:
@@ -192,7 +200,7 @@ class WahaClient:
         return response
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
+def _json_object(response: WahaResponse) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:

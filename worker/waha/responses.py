@@ -19,9 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
+import yarl
 
 from worker.waha.errors import (
     InvalidNumber,
@@ -36,6 +39,26 @@ from worker.waha.errors import (
 
 _NOT_WORKING = "Session status is not as expected"
 _MAX_DETAIL = 200
+
+
+@dataclass(frozen=True, slots=True)
+class WahaResponse:
+    """One answer of WAHA, read in full: what these functions need of it, whatever HTTP client
+    fetched it."""
+
+    status: int
+    reason: str
+    # Case-insensitive (aiohttp's CIMultiDictProxy): Retry-After may come in any case.
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; ValueError when it is not JSON."""
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
 
 
 def serialized_id(chat_id: str, key: str, *, from_me: bool = True) -> str:
@@ -81,7 +104,7 @@ def message_id(body: bytes, *, chat_id: str, sent_key: str) -> tuple[str, str]:
     return fallback, "unrecognised"
 
 
-def retry_after(response: httpx.Response, now: dt.datetime | None = None) -> float | None:
+def retry_after(response: WahaResponse, now: dt.datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date), if any."""
     value = response.headers.get("Retry-After")
     if not value:
@@ -99,14 +122,14 @@ def retry_after(response: httpx.Response, now: dt.datetime | None = None) -> flo
     return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: WahaResponse) -> Any:
     try:
         return response.json()
     except ValueError:
         return None
 
 
-def detail(response: httpx.Response) -> str:
+def detail(response: WahaResponse) -> str:
     """WAHA's own words for an error answer, shortened: NestJS puts them in `message` (a string
     or a list), `error`, or `exception.message` for engine failures."""
     data = _json(response)
@@ -124,13 +147,13 @@ def detail(response: httpx.Response) -> str:
             parts.append(data["error"])
     elif response.text.strip() and "<html" not in response.text[:200].lower():
         parts.append(response.text.strip())
-    text = "; ".join(p.replace("\n", " ") for p in parts) or response.reason_phrase or "no details"
+    text = "; ".join(p.replace("\n", " ") for p in parts) or response.reason or "no details"
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
 
 
-def classify(response: httpx.Response, *, session: str) -> WahaError | None:
+def classify(response: WahaResponse, *, session: str) -> WahaError | None:
     """The exception an answer means, or None when it is a success."""
-    status = response.status_code
+    status = response.status
     if status < 300:
         return None
     what = f"WAHA {status}"
@@ -175,32 +198,50 @@ def classify(response: httpx.Response, *, session: str) -> WahaError | None:
     return WahaRequestRejected(f"{what}: WAHA refused the request: {detail(response)}", status=status)
 
 
-def unexpected(response: httpx.Response) -> WahaError:
+def unexpected(response: WahaResponse) -> WahaError:
     """A success whose body is not the JSON WAHA sends: something else answers at that URL."""
     return WahaConfigError(
-        f"WAHA {response.status_code}: the answer is not WAHA's JSON ({detail(response)}); is the base URL right?",
-        status=response.status_code,
+        f"WAHA {response.status}: the answer is not WAHA's JSON ({detail(response)}); is the base URL right?",
+        status=response.status,
     )
 
 
-def classify_transport(exc: httpx.TransportError, *, base_url: str) -> WahaError:
+def classify_transport(exc: aiohttp.ClientError | TimeoutError, *, base_url: str) -> WahaError:
     """The exception a failed exchange means. Connecting failed: nothing was sent and WAHA is
     down or unreachable, so the session counts as unavailable. The request went out but no
-    answer came: WAHA may have sent the message, so a retry could duplicate it."""
+    answer came: WAHA may have sent the message, so a retry could duplicate it.
+
+    Messages name the exception's type, not its text: aiohttp's texts carry the request URL,
+    whose query has the guest's number."""
     where = _host(base_url)
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+    # ConnectionTimeoutError: the connect timeout (sock_connect) ran out. It also covers a wait
+    # for a free pooled connection when a `connect` timeout is set; the worker's session sets
+    # none, so such a wait ends in the total timeout below.
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return SessionUnavailable(
-            f"WAHA at {where} unreachable ({type(exc).__name__}: {str(exc) or 'no details'}); "
+            f"WAHA at {where} unreachable (ConnectionTimeoutError: connect timed out); "
             "sends paused until the session reports WORKING"
         )
-    if isinstance(exc, httpx.PoolTimeout):
-        return WahaTransientError(f"no free connection to WAHA at {where} (worker busy); will retry")
-    if isinstance(exc, httpx.WriteError | httpx.WriteTimeout):
+    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS, proxy: no connection
+        reason = exc.strerror or str(exc) or "no details"
+        return SessionUnavailable(
+            f"WAHA at {where} unreachable ({type(exc).__name__}: {reason}); "
+            "sends paused until the session reports WORKING"
+        )
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return WahaConfigError(
+            f"the WAHA base URL is not a usable URL ({type(exc).__name__}); is the base URL right?; sends paused"
+        )
+    if isinstance(exc, aiohttp.ClientConnectionResetError | aiohttp.UploadAbortedError):
+        # The request was not fully written, and WAHA acts on nothing less.
         return WahaTransientError(f"sending the request to WAHA at {where} failed ({type(exc).__name__}); will retry")
-    if isinstance(exc, httpx.ReadTimeout):
+    if isinstance(exc, TimeoutError):
+        # The total timeout (aiohttp raises a bare TimeoutError) or sock_read (SocketTimeoutError).
         return WahaTransientError(
             f"WAHA at {where} did not answer in time; it may have sent the message; will retry", maybe_delivered=True
         )
+    # ServerDisconnectedError, ClientPayloadError, ClientOSError (aiohttp reports a failed
+    # body write as one too; which side failed is not told, so assume the worst).
     return WahaTransientError(
         f"WAHA at {where} dropped the connection ({type(exc).__name__}); it may have sent the message; will retry",
         maybe_delivered=True,
@@ -210,7 +251,9 @@ def classify_transport(exc: httpx.TransportError, *, base_url: str) -> WahaError
 def _host(base_url: str) -> str:
     # Only host and port: a base URL may carry credentials, which must not reach last_error.
     try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL:
+        url = yarl.URL(base_url)
+    except (TypeError, ValueError):
         return "the configured URL"
-    return f"{url.host}:{url.port}" if url.port else url.host
+    if not url.host:
+        return "the configured URL"
+    return f"{url.host}:{url.explicit_port}" if url.explicit_port else url.host
