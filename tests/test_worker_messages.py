@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from devstack.simulators.waha import WahaSimulator
 from tests.factories import Factory, Tenant
 from worker.db.pool import Pool
 from worker.http import new_waha_session
+from worker.messages.recorder import SendRecorder
 from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
@@ -301,3 +303,40 @@ async def test_a_batch_cut_off_by_shutdown_is_handed_back(
     assert await sender.release_in_flight() == 1
     [message] = messages(db)
     assert (message["status"], message["attempts"], message["last_error"]) == ("queued", 0, "worker shut down")
+
+
+async def test_a_send_the_database_refuses_to_record_does_not_take_the_rest_of_its_batch_with_it(
+    db: psycopg.Connection[Any], factory: Factory, pool: Pool
+) -> None:
+    """Sends finished together are recorded in one statement. If the database refuses one of
+    them, the others are still recorded (else they would stay `sending` until their leases ran
+    out, and their guests would get them twice); only the refused one is reported."""
+    tenant = factory.tenant("Hotel Batch")
+    db.execute(
+        "insert into public.waha_configurations (tenant_id, base_url, session_status)"
+        " values (%s, 'http://127.0.0.1:9', 'WORKING')",
+        (tenant.id,),
+    )
+    ids = [
+        row[0]
+        for row in db.execute(
+            "insert into public.message_logs (tenant_id, template_key, dedupe_key, to_phone, body, status,"
+            " lease_owner, lease_expires_at, attempts, waha_message_id)"
+            " select %s, 'manual', 'm:' || k, '+4915100000' || k, 'Hi', s, l, e, 1, w"
+            " from (values (1, 'sent'::public.message_status, null, null, 'true_dup'),"
+            "              (2, 'sending', 'w1', now() + interval '1 minute', null),"
+            "              (3, 'sending', 'w1', now() + interval '1 minute', null)) v (k, s, l, e, w)"
+            " order by k returning id",
+            (tenant.id,),
+        ).fetchall()
+    ]
+    recorder = SendRecorder(MessageStore(pool), "w1")
+    now = time.monotonic()
+    refused, recorded = await asyncio.gather(
+        recorder.record(ids[1], "true_dup", now), recorder.record(ids[2], "true_ok", now), return_exceptions=True
+    )
+    assert isinstance(refused, psycopg.errors.UniqueViolation)
+    assert isinstance(recorded, float), "the other send of the batch is recorded"
+    statuses = dict(db.execute("select id, status::text from public.message_logs").fetchall())
+    assert statuses[ids[2]] == "sent"
+    assert statuses[ids[1]] == "sending", "the refused one is left to its lease, as before batching"

@@ -62,16 +62,38 @@ class SendRecorder:
             batch, self._pending = self._pending, []
             try:
                 ready = await self._mark([accepted for accepted, _ in batch])
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            except psycopg.Error as exc:
+                if len(batch) == 1 or isinstance(exc, psycopg.OperationalError):
+                    self._settle(batch, exc)
+                    continue
+                # One row the database refuses (say, a WAHA message id that is already stored)
+                # must not leave the others `sending` until their leases run out and the guests
+                # get them twice: record them one by one, so only that one fails.
+                for item in batch:
+                    try:
+                        one = await self._mark([item[0]])
+                    except psycopg.Error as single:
+                        self._settle([item], single)
+                    else:
+                        self._settle([item], one)
                 continue
-            for accepted, future in batch:
-                if not future.done():
-                    future.set_result(ready.get(accepted.message_id))
-            if ready and self._on_paced is not None:
-                self._on_paced(min(ready.values()))
+            except Exception as exc:
+                self._settle(batch, exc)
+                continue
+            self._settle(batch, ready)
+
+    def _settle(
+        self, batch: list[tuple[_Accepted, asyncio.Future[float | None]]], outcome: dict[int, float] | BaseException
+    ) -> None:
+        for accepted, future in batch:
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome.get(accepted.message_id))
+        if isinstance(outcome, dict) and outcome and self._on_paced is not None:
+            self._on_paced(min(outcome.values()))
 
     async def _mark(self, batch: list[_Accepted]) -> dict[int, float]:
         # WAHA has these: recording that must not be lost to a passing database error, or the
