@@ -340,3 +340,35 @@ async def test_a_send_the_database_refuses_to_record_does_not_take_the_rest_of_i
     statuses = dict(db.execute("select id, status::text from public.message_logs").fetchall())
     assert statuses[ids[2]] == "sent"
     assert statuses[ids[1]] == "sending", "the refused one is left to its lease, as before batching"
+
+
+async def test_once_stopping_the_sender_claims_nothing_more_and_lets_its_sends_finish(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, pool: Pool, waha_http: aiohttp.ClientSession
+) -> None:
+    """SIGTERM while every send slot is busy: the waiting claim is dropped, the message in
+    flight is delivered, and the other hotel's message stays due for the next worker."""
+    first = hotel_with_whatsapp(db, factory, waha, "first")
+    second = hotel_with_whatsapp(db, factory, waha, "second")
+    book(db, first, phone="+4915111111111")
+    waha.set_latency(1.0, session="first")
+    sender = MessageSender(
+        MessageStore(pool),
+        WahaClient(waha_http),
+        "test-worker",
+        batch_size=1,
+        lease_seconds=60,
+        concurrency=1,
+        retry_base=dt.timedelta(seconds=30),
+        retry_max=dt.timedelta(minutes=5),
+    )
+    stop = asyncio.Event()
+    assert await sender.pump(stop) is True, "one slot, one message claimed"
+    book(db, second, phone="+4915122222222")
+    waiting = asyncio.create_task(sender.pump(stop))  # no free slot: waits for the send
+    await asyncio.sleep(0.2)
+    stop.set()
+    assert await waiting is False
+    await sender.finish()
+
+    by_tenant = {m["tenant_id"]: (m["status"], m["attempts"]) for m in messages(db)}
+    assert by_tenant == {first.id: ("sent", 1), second.id: ("scheduled", 0)}, "the second was never claimed"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -156,8 +157,8 @@ class Worker:
     async def _send_messages(self) -> None:
         """Claims continuously while sends run; on stop, lets the started sends finish (the
         shutdown grace bounds that; what it cuts off is handed back)."""
-        await self._loop("message_logs", self.messages.pump)
-        await self.messages.finish()
+        await self._loop("message_logs", functools.partial(self.messages.pump, self.stop))
+        await self.messages.finish(raise_errors=False)  # each send's error was logged as it happened
 
     async def _idle_seconds(self, queue: str) -> float:
         poll = self.settings.poll_interval_seconds

@@ -42,6 +42,18 @@ class _Target:
     api_key: str | None
 
 
+async def _first_of(event: asyncio.Event, other: asyncio.Event | None) -> None:
+    if other is None:
+        await event.wait()
+        return
+    waits = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(other.wait())}
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
 class MessageSender:
     def __init__(
         self,
@@ -80,12 +92,15 @@ class MessageSender:
     def free_slots(self) -> int:
         return self.concurrency - len(self.in_flight)
 
-    async def pump(self) -> bool:
+    async def pump(self, stop: asyncio.Event | None = None) -> bool:
         """Claims as many due messages as there are free send slots and starts sending them,
-        without waiting for the sends. Returns whether more may be due right now."""
-        while self.free_slots < self._low_water:
+        without waiting for the sends. Returns whether more may be due right now; claims nothing
+        once `stop` is set (SIGTERM: stop claiming, let the sends finish)."""
+        while self.free_slots < self._low_water and not (stop and stop.is_set()):
             self._room.clear()
-            await self._room.wait()
+            await _first_of(self._room, stop)
+        if stop is not None and stop.is_set():
+            return False
         limit = min(self.batch_size, self.free_slots)
         return await self._start(limit) >= limit
 
@@ -95,13 +110,13 @@ class MessageSender:
         await self.finish()
         return claimed
 
-    async def finish(self) -> None:
-        """Waits for every send started so far to be settled. Errors of the sends are raised; if
-        this is cancelled, so are the sends, and their messages stay in in_flight for
-        release_in_flight()."""
+    async def finish(self, *, raise_errors: bool = True) -> None:
+        """Waits for every send started so far to be settled. Errors of the sends are raised
+        (else only logged, as they happen); if this is cancelled, so are the sends, and their
+        messages stay in in_flight for release_in_flight()."""
         try:
             while self.sends:
-                await asyncio.gather(*self.sends)
+                await asyncio.gather(*self.sends, return_exceptions=not raise_errors)
             await self.recorder.idle()
         except asyncio.CancelledError:
             for task in self.sends:
