@@ -83,6 +83,18 @@ def _sent_count(conn: seed.Conn, since: float) -> int:
     return int(row[0]) if row else 0
 
 
+def _cpu_per_message(measured: dict[str, Any]) -> dict[str, float]:
+    """Milliseconds of CPU each process spent per message over the measured window: what a
+    rate would cost, independent of how many cores this machine has."""
+    since, until = measured["window"]
+    sent = measured["messages"] or 1
+    return {
+        name: round(percent / 100 * (until - since) / sent * 1000, 2)
+        for name, percent in measured["cpu_percent_of_one_core"].items()
+        if not name.startswith("benchmark")
+    }
+
+
 def _db_now(conn: seed.Conn) -> float:
     row = conn.execute("select extract(epoch from clock_timestamp())::float8").fetchone()
     assert row is not None
@@ -255,6 +267,8 @@ def run(db_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
         f"one worker with default settings sent {measured['messages']:,} in at most {sizes.delivery_seconds:g} s "
         f"(steady rate = middle 80% of sends by sent_at; overall {measured['overall_per_second']:g}/s)",
         f"CPU (% of one core) while sending: {measured['cpu_percent_of_one_core']}",
+        f"CPU per message sent (ms): {_cpu_per_message(measured)}; at 1,000 msg/s these would need "
+        f"{sum(_cpu_per_message(measured).values()):.2f} cores",
         f"baseline: the same worker with WORKER_MESSAGE_BATCH_SIZE=1 and WORKER_SEND_CONCURRENCY=1 for "
         f"{sizes.delivery_baseline_seconds:g} s",
         f"pacing check: 2 workers sharing {sizes.pacing_sessions} sessions x {sizes.pacing_messages} messages "
