@@ -42,18 +42,24 @@ async def waha_http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-@pytest.fixture
-def sender(pool: Pool, waha_http: aiohttp.ClientSession) -> MessageSender:
+def new_sender(
+    pool: Pool, waha_http: aiohttp.ClientSession, *, batch_size: int = 50, concurrency: int = 10
+) -> MessageSender:
     return MessageSender(
         MessageStore(pool),
         WahaClient(waha_http),
         "test-worker",
-        batch_size=50,
+        batch_size=batch_size,
         lease_seconds=60,
-        concurrency=10,
+        concurrency=concurrency,
         retry_base=dt.timedelta(seconds=30),
         retry_max=dt.timedelta(minutes=5),
     )
+
+
+@pytest.fixture
+def sender(pool: Pool, waha_http: aiohttp.ClientSession) -> MessageSender:
+    return new_sender(pool, waha_http)
 
 
 def hotel_with_whatsapp(db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, name: str) -> Tenant:
@@ -351,16 +357,7 @@ async def test_once_stopping_the_sender_claims_nothing_more_and_lets_its_sends_f
     second = hotel_with_whatsapp(db, factory, waha, "second")
     book(db, first, phone="+4915111111111")
     waha.set_latency(1.0, session="first")
-    sender = MessageSender(
-        MessageStore(pool),
-        WahaClient(waha_http),
-        "test-worker",
-        batch_size=1,
-        lease_seconds=60,
-        concurrency=1,
-        retry_base=dt.timedelta(seconds=30),
-        retry_max=dt.timedelta(minutes=5),
-    )
+    sender = new_sender(pool, waha_http, batch_size=1, concurrency=1)
     stop = asyncio.Event()
     assert await sender.pump(stop) is True, "one slot, one message claimed"
     book(db, second, phone="+4915122222222")
