@@ -348,6 +348,48 @@ async def test_a_send_the_database_refuses_to_record_does_not_take_the_rest_of_i
     assert statuses[ids[1]] == "sending", "the refused one is left to its lease, as before batching"
 
 
+async def test_sends_finished_while_a_batch_is_written_are_recorded_even_if_its_wake_up_fails(
+    db: psycopg.Connection[Any], factory: Factory, pool: Pool
+) -> None:
+    """The wake-up for the next paced send is only a hint. If setting it fails, the sends that
+    finished while the batch was being written must still be recorded: left unrecorded they stay
+    `sending`, and at shutdown they would be handed back and sent to the guests a second time."""
+    tenant = factory.tenant("Hotel Hint")
+    db.execute(
+        "insert into public.waha_configurations (tenant_id, base_url, session_status)"
+        " values (%s, 'http://127.0.0.1:9', 'WORKING')",
+        (tenant.id,),
+    )
+    ids = [
+        row[0]
+        for row in db.execute(
+            "insert into public.message_logs (tenant_id, template_key, dedupe_key, to_phone, body, status,"
+            " lease_owner, lease_expires_at, attempts)"
+            " select %s, 'manual', 'm:' || k, '+4915100000' || k, 'Hi', 'sending', 'w1',"
+            " now() + interval '1 minute', 1 from generate_series(1, 3) k order by k returning id",
+            (tenant.id,),
+        ).fetchall()
+    ]
+
+    def broken_hint(seconds: float) -> None:
+        raise RuntimeError("no timer")
+
+    recorder = SendRecorder(MessageStore(pool), "w1", on_paced=broken_hint)
+    now = time.monotonic()
+    with db.transaction():
+        # Hold the first row, so its batch is still being written when the other two finish.
+        db.execute("select id from public.message_logs where id = %s for update", (ids[0],))
+        first = asyncio.create_task(recorder.record(ids[0], "true_a", now))
+        await asyncio.sleep(0.2)
+        rest = asyncio.gather(recorder.record(ids[1], "true_b", now), recorder.record(ids[2], "true_c", now))
+        await asyncio.sleep(0.1)
+    recorded = await asyncio.wait_for(asyncio.gather(first, rest), 10)
+
+    assert recorded[0] is not None and all(r is not None for r in recorded[1])
+    statuses = [row[0] for row in db.execute("select status::text from public.message_logs order by id")]
+    assert statuses == ["sent", "sent", "sent"]
+
+
 async def test_once_stopping_the_sender_claims_nothing_more_and_lets_its_sends_finish(
     db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, pool: Pool, waha_http: aiohttp.ClientSession
 ) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
+from loguru import logger
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from worker.messages.store import AcceptedSend, MessageStore
@@ -93,7 +94,12 @@ class SendRecorder:
             else:
                 future.set_result(outcome.get(accepted.message_id))
         if isinstance(outcome, dict) and outcome and self._on_paced is not None:
-            self._on_paced(min(outcome.values()))
+            try:
+                self._on_paced(min(outcome.values()))
+            except Exception:
+                # Only a wake-up hint (the poll still comes): it must not end the flusher and
+                # leave the sends queued behind this batch unrecorded.
+                logger.exception("could not set the wake-up for the next paced send")
 
     async def _mark(self, batch: list[_Accepted]) -> dict[int, float]:
         # WAHA has these: recording that must not be lost to a passing database error, or the

@@ -29,6 +29,7 @@ from loguru import logger
 from worker import metrics
 from worker.messages.recorder import SendRecorder
 from worker.messages.store import ClaimedMessage, MessageStore, Outgoing, WahaConnection
+from worker.messages.wake_timer import SoonestTimer
 from worker.waha import PermanentSendError, SessionUnavailable, WahaClient, WahaError, message_key
 
 # A missing WAHA configuration is retried after this long rather than at once.
@@ -84,8 +85,7 @@ class MessageSender:
         self._low_water = max(1, min(batch_size, concurrency) // 4)
         self._room = asyncio.Event()
         self._room.set()
-        self._wake = wake
-        self._wake_timer: asyncio.TimerHandle | None = None
+        self._wake_timer = SoonestTimer(wake) if wake is not None else None
         self.recorder = SendRecorder(store, worker_id, on_paced=self._wake_when_ready)
 
     @property
@@ -163,18 +163,9 @@ class MessageSender:
             logger.opt(exception=error).error("message {id} could not be settled: {error}", id=message_id, error=error)
 
     def _wake_when_ready(self, seconds: float) -> None:
-        """One timer for the soonest session known to become ready; a later one is left to the
-        loop, which re-reads what is due from the database whenever it wakes."""
-        if self._wake is None:
-            return
-        loop = asyncio.get_running_loop()
-        when = loop.time() + max(0.0, seconds)
-        timer = self._wake_timer
-        if timer is not None and loop.time() < timer.when() <= when:
-            return  # a sooner wake-up is already set
-        if timer is not None:
-            timer.cancel()
-        self._wake_timer = loop.call_at(when, self._wake)
+        """Wakes the loop when the soonest session this worker paced may send again."""
+        if self._wake_timer is not None:
+            self._wake_timer.schedule(seconds)
 
     async def _targets(self, tenant_ids: set[str]) -> dict[str, WahaConnection]:
         # Read per batch, not cached: a rotated API key or moved WAHA takes effect at once.
