@@ -105,14 +105,20 @@ def _generate(conn: seed.Conn, first: int, last: int, due: int) -> float:
 
 # Newest first: every version the migrations define is timed (two worker versions can run side
 # by side during a deploy, and the newest is the one the current worker calls).
-CLAIM_FUNCTIONS = ("claim_messages_v3", "claim_messages_v2", "claim_messages_v1")
+# Each is called with (worker, limit, lease); a fourth parameter has a default: v1's per-tenant
+# cap, v4's look-ahead (timed at 0, the same claim as v3's plus the time left in each gap).
+CLAIM_FUNCTIONS = {
+    "claim_messages_v4": "text, integer, interval, interval",
+    "claim_messages_v3": "text, integer, interval",
+    "claim_messages_v2": "text, integer, interval",
+    "claim_messages_v1": "text, integer, interval, integer",
+}
 
 
 def claim_functions(conn: seed.Conn) -> list[str]:
     found = []
-    for name in CLAIM_FUNCTIONS:
-        # v1 takes a fourth parameter (per-tenant cap) with a default.
-        signature = f"public.{name}(text, integer, interval{', integer' if name.endswith('v1') else ''})"
+    for name, parameters in CLAIM_FUNCTIONS.items():
+        signature = f"public.{name}({parameters})"
         row = conn.execute("select to_regprocedure(%s) is not null", (signature,)).fetchone()
         if row is not None and row[0]:
             found.append(name)

@@ -43,7 +43,12 @@ async def waha_http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def new_sender(
-    pool: Pool, waha_http: aiohttp.ClientSession, *, batch_size: int = 50, concurrency: int = 10
+    pool: Pool,
+    waha_http: aiohttp.ClientSession,
+    *,
+    batch_size: int = 50,
+    concurrency: int = 10,
+    lookahead: float = 0.0,
 ) -> MessageSender:
     return MessageSender(
         MessageStore(pool),
@@ -52,6 +57,7 @@ def new_sender(
         batch_size=batch_size,
         lease_seconds=60,
         concurrency=concurrency,
+        lookahead=lookahead,
         retry_base=dt.timedelta(seconds=30),
         retry_max=dt.timedelta(minutes=5),
     )
@@ -134,6 +140,30 @@ async def test_a_planned_message_reaches_the_guest(
     assert message["status"] == "sent"
     assert message["waha_message_id"] == sent.id
     assert message["request_id"] == "req-1", "the webhook's request id follows into the message"
+
+
+async def test_the_number_is_checked_during_the_sessions_gap_and_the_text_goes_when_it_ends(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, pool: Pool, waha_http: aiohttp.ClientSession
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    waha.set_latency(0.3)  # each of check-exists and sendText takes 300 ms
+    # The session's last message left a gap that ends in 0.6 s.
+    row = db.execute(
+        "update public.waha_configurations set next_send_at = clock_timestamp() + interval '600 milliseconds',"
+        " gap_ends_at = clock_timestamp() + interval '600 milliseconds'"
+        " returning extract(epoch from gap_ends_at)::float8"
+    ).fetchone()
+    assert row is not None
+    gap_ends = row[0]
+
+    assert await new_sender(pool, waha_http).run_batch() == 0, "without look-ahead nothing goes before the gap ends"
+    assert await new_sender(pool, waha_http, lookahead=1.0).run_batch() == 1
+
+    [sent] = waha.sent("hotel-a")  # `at` is when WAHA answered, 300 ms after the request arrived
+    assert sent.at - 0.3 >= gap_ends - 0.01, "sendText waited for the end of the gap"
+    assert sent.at - 0.3 < gap_ends + 0.25, "the number was checked during the gap, not after it"
+    assert messages(db)[0]["status"] == "sent"
 
 
 async def test_server_errors_are_retried_then_succeed(

@@ -94,6 +94,7 @@ class Worker:
             batch_size=settings.message_batch_size,
             lease_seconds=settings.lease_seconds,
             concurrency=settings.send_concurrency,
+            lookahead=settings.send_lookahead_seconds,
             retry_base=retry_base,
             retry_max=retry_max,
             wake=lambda: self.signals.wake("message_logs"),

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=500, ge=1, le=5000, description="messages being sent at once (each holds at most one WAHA connection)"
     )
     lease_seconds: int = Field(default=120, ge=5, le=900, description="lease on claimed rows")
+    send_lookahead_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=4,
+        description="claim a session's next message this long before its gap ends (the number check runs meanwhile)",
+    )
     poll_interval_seconds: float = Field(default=5.0, gt=0, le=300, description="periodic poll, whatever wakes")
     retry_base_seconds: float = Field(default=30.0, gt=0, description="first retry delay (doubles each attempt)")
     retry_max_seconds: float = Field(default=1800.0, gt=0, description="longest retry delay")

@@ -1,12 +1,17 @@
 """Sends due guest messages through WAHA.
 
-A claim (claim_messages_v3: at most one message per WhatsApp session, paced in SQL so the pacing
-holds across replicas) takes as many due messages as there are free send slots; prepare
+A claim (claim_messages_v4: at most one message per WhatsApp session, paced in SQL so the pacing
+holds across replicas) takes as many due messages as there are free send slots, including those
+of sessions whose gap ends within the look-ahead; prepare
 (prepare_messages_v1) renders them with the guest's current data and settles what must no longer
 go out; each is then sent on its own task. Sessions are independent, so one slow tenant never
-holds up another, and the next claim does not wait for the previous one's sends: a session that
-becomes ready is claimed within one claim cycle, not after the slowest send of a batch. Sends
-WAHA accepted are recorded in batches (recorder.py); the session's gap runs from WAHA's answer.
+holds up another, and the next claim does not wait for the previous one's sends. A message
+claimed ahead has its number checked at once and its sendText held until the gap ends, so a
+session's cycle is gap + sendText, not gap + claim + check + sendText. Sends WAHA accepted are
+recorded in batches (recorder.py); the session's gap runs from WAHA's answer.
+
+A message is rendered when claimed, so a change (or cancellation) in the short time before its
+sendText - the look-ahead plus one number check - is not seen by that send.
 
 Crash safety: a message is `sending` under a lease before the HTTP call. If the worker dies
 after WAHA accepted it but before mark_messages_sent_v1 commits, the lease expires, the row is
@@ -30,7 +35,7 @@ from worker import metrics
 from worker.messages.recorder import SendRecorder
 from worker.messages.store import ClaimedMessage, MessageStore, Outgoing, WahaConnection
 from worker.messages.wake_timer import SoonestTimer
-from worker.waha import PermanentSendError, SessionUnavailable, WahaClient, WahaError, message_key
+from worker.waha import PermanentSendError, SentText, SessionUnavailable, WahaClient, WahaError, message_key
 
 # A missing WAHA configuration is retried after this long rather than at once.
 _NOT_CONFIGURED_DELAY = 300.0
@@ -67,9 +72,12 @@ class MessageSender:
         concurrency: int,
         retry_base: dt.timedelta,
         retry_max: dt.timedelta,
+        lookahead: float = 0.0,
         wake: Callable[[], None] | None = None,
     ) -> None:
-        """`wake` is called when a session this worker paced may send again (the loop's wake-up)."""
+        """`lookahead`: claim a session's next message this many seconds before its gap ends, so
+        the number check runs during the gap. `wake` is called when a session this worker paced
+        may be claimed again (the loop's wake-up)."""
         self.store = store
         self.worker_id = worker_id
         self.batch_size = batch_size
@@ -78,6 +86,7 @@ class MessageSender:
         self.retry_max = retry_max
         self.waha = waha
         self.concurrency = concurrency
+        self.lookahead = lookahead
         # Claimed and not yet settled (sent, failed, handed back): what shutdown hands back.
         self.in_flight: set[int] = set()
         self.sends: set[asyncio.Task[None]] = set()
@@ -125,7 +134,10 @@ class MessageSender:
 
     async def _start(self, limit: int) -> int:
         started = time.perf_counter()
-        claimed = await self.store.claim(self.worker_id, limit, self.lease_seconds)
+        claimed = await self.store.claim(self.worker_id, limit, self.lease_seconds, self.lookahead)
+        # The database said how long each session's gap still runs when it answered; counting
+        # from now, after the answer travelled, can only make the wait longer, never shorter.
+        claimed_at = time.monotonic()
         metrics.CLAIM_LATENCY.labels("message_logs").observe(time.perf_counter() - started)
         if not claimed:
             return 0
@@ -145,7 +157,10 @@ class MessageSender:
             raise
         for message in claimed:
             if message.id in outgoing:
-                task = asyncio.create_task(self._send(message, outgoing[message.id], targets.get(message.tenant_id)))
+                not_before = claimed_at + message.send_in_ms / 1000.0
+                task = asyncio.create_task(
+                    self._send(message, outgoing[message.id], targets.get(message.tenant_id), not_before)
+                )
                 self.sends.add(task)
                 task.add_done_callback(functools.partial(self._settled, message.id))
         return len(claimed)
@@ -163,15 +178,19 @@ class MessageSender:
             logger.opt(exception=error).error("message {id} could not be settled: {error}", id=message_id, error=error)
 
     def _wake_when_ready(self, seconds: float) -> None:
-        """Wakes the loop when the soonest session this worker paced may send again."""
+        """Wakes the loop when the soonest session this worker paced may be claimed again."""
         if self._wake_timer is not None:
-            self._wake_timer.schedule(seconds)
+            self._wake_timer.schedule(seconds - self.lookahead)
 
     async def _targets(self, tenant_ids: set[str]) -> dict[str, WahaConnection]:
         # Read per batch, not cached: a rotated API key or moved WAHA takes effect at once.
         return await self.store.waha_connections(sorted(tenant_ids)) if tenant_ids else {}
 
-    async def _send(self, claimed: ClaimedMessage, message: Outgoing, target: WahaConnection | None) -> None:
+    async def _send(
+        self, claimed: ClaimedMessage, message: Outgoing, target: WahaConnection | None, not_before: float
+    ) -> None:
+        """Checks the number at once, then waits until `not_before` (time.monotonic(): the end of
+        the session's gap) to send."""
         context = {
             "requestId": claimed.request_id,
             "tenantId": claimed.tenant_id,
@@ -183,14 +202,12 @@ class MessageSender:
             if target is None:
                 await self._release(claimed, "WhatsApp is not configured for this hotel", _NOT_CONFIGURED_DELAY)
                 return
-            started = time.perf_counter()
+            session = _Target(target.base_url, target.session_name, target.api_key)
             try:
-                sent = await self.waha.send_text(
-                    _Target(target.base_url, target.session_name, target.api_key),
-                    message.to_phone,
-                    message.body,
-                    key=message_key(f"{claimed.tenant_id}:{claimed.id}"),
-                )
+                chat_id = await self.waha.chat_id(session, message.to_phone)
+                await asyncio.sleep(max(0.0, not_before - time.monotonic()))
+                key = message_key(f"{claimed.tenant_id}:{claimed.id}")
+                sent = await self._post(session, chat_id, message.body, key)
             except SessionUnavailable as exc:
                 await self.store.pause_tenant(claimed.tenant_id, f"session: {exc}")
                 await self._release(claimed, str(exc))
@@ -203,10 +220,13 @@ class MessageSender:
                 else:
                     await self._fail(claimed, exc)
             else:
-                accepted_at = time.monotonic()
-                metrics.WAHA_LATENCY.observe(time.perf_counter() - started)
-                await self._mark_sent(claimed, sent.message_id, accepted_at)
-                return
+                await self._mark_sent(claimed, sent.message_id, time.monotonic())
+
+    async def _post(self, session: _Target, chat_id: str, body: str, key: str) -> SentText:
+        started = time.perf_counter()
+        try:
+            return await self.waha.post_text(session, chat_id, body, key=key)
+        finally:
             metrics.WAHA_LATENCY.observe(time.perf_counter() - started)
 
     async def _mark_sent(self, claimed: ClaimedMessage, waha_message_id: str, accepted_at: float) -> None:

@@ -17,6 +17,9 @@ class ClaimedMessage:
     job_id: str | None
     attempts: int
     max_attempts: int
+    # How long its session's pacing gap still runs: sendText must wait that long (the claim
+    # hands a message out up to the look-ahead before the gap ends, so the number check can run).
+    send_in_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,12 @@ class WahaConnection:
 class MessageStore(Store):
     domain = "messages"
 
-    async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
-        rows = await self._rows("claim", {"worker": worker, "limit": limit, "lease_seconds": lease_seconds})
+    async def claim(
+        self, worker: str, limit: int, lease_seconds: float, ahead_seconds: float = 0.0
+    ) -> list[ClaimedMessage]:
+        rows = await self._rows(
+            "claim", {"worker": worker, "limit": limit, "lease_seconds": lease_seconds, "ahead_seconds": ahead_seconds}
+        )
         return [ClaimedMessage(**row) for row in rows]
 
     async def prepare(self, ids: list[int], worker: str) -> list[Outgoing]:

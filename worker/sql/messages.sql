@@ -1,10 +1,11 @@
 -- Message queue (supabase/migrations/20261126000500_messaging.sql, 20261126003200_pacing_from_the_send.sql,
--- 20261127000100_record_sends_in_batches.sql).
+-- 20261127000100_record_sends_in_batches.sql, 20261127000200_claim_ahead_of_the_gap.sql).
 
 -- name: claim
 select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
-       job_id::text as job_id, attempts, max_attempts
-from public.claim_messages_v3(%(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s))
+       job_id::text as job_id, attempts, max_attempts, send_in_ms
+from public.claim_messages_v4(
+  %(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s), make_interval(secs => %(ahead_seconds)s))
 
 -- name: prepare
 select id, to_phone, body, language

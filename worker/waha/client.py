@@ -9,7 +9,9 @@ A send is two requests when number checking is on (the default): GET /api/contac
 and POST /api/sendText. The check is what makes "not on WhatsApp" detectable at all - WAHA's
 sendText answers 201 for such a number and the message just never arrives - and it gives the
 chat id WhatsApp uses for the number, which can differ from the digits (Brazil's ninth digit).
-Numbers found on WhatsApp are remembered for `number_ttl` seconds.
+Numbers found on WhatsApp are remembered for `number_ttl` seconds. The two steps are also
+public (chat_id(), post_text()) so the sender can check a number while the session's pacing gap
+still runs.
 """
 
 from __future__ import annotations
@@ -118,13 +120,29 @@ class WahaClient:
         key: str | None = None,
         link_preview: bool | None = None,
     ) -> SentText:
-        """Sends `text` to `phone` (E.164) through the target's session.
+        """Sends `text` to `phone` (E.164) through the target's session: chat_id(), then
+        post_text(). Raises InvalidNumber before any request when `phone` is not a phone number."""
+        chat_id = await self.chat_id(target, phone)
+        return await self.post_text(target, chat_id, text, key=key, link_preview=link_preview)
 
-        `key` pre-sets WhatsApp's message key (see message_key()); without it a random one is
-        used. Raises InvalidNumber before any request when `phone` is not a phone number."""
-        chat_id = chat_id_for(phone)
+    async def chat_id(self, target: WahaTarget, phone: str) -> str:
+        """The chat id to send `phone` messages to: checked with WAHA when number checking is on
+        (InvalidNumber when it is not on WhatsApp), else made from the digits."""
         if self.check_numbers:
-            chat_id = await self.check_number(target, phone)
+            return await self.check_number(target, phone)
+        return chat_id_for(phone)
+
+    async def post_text(
+        self,
+        target: WahaTarget,
+        chat_id: str,
+        text: str,
+        *,
+        key: str | None = None,
+        link_preview: bool | None = None,
+    ) -> SentText:
+        """POST /api/sendText to `chat_id` (from chat_id()). `key` pre-sets WhatsApp's message key
+        (see message_key()); without it a random one is used."""
         sent_key = key or "3EB0" + secrets.token_hex(9).upper()
         body: dict[str, Any] = {"session": target.session_name, "chatId": chat_id, "text": text, "id": sent_key}
         if link_preview is not None:
