@@ -12,6 +12,7 @@ worker processes) and stops it again; nothing is left running.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -64,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, help="write <out>.json and <out>.md (default for a full run: bench/results/latest)"
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs after a good run")
+    parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        help="run the memory benchmark's steady load this long instead (the issue's hour: 60)",
+    )
     args = parser.parse_args(argv)
 
     names = list(BENCHMARKS) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
@@ -71,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     sizes = SMOKE if args.smoke else FULL
+    if args.soak_minutes is not None:
+        if args.soak_minutes * 60 <= sizes.soak_warmup_seconds:
+            parser.error(f"--soak-minutes must be longer than the {sizes.soak_warmup_seconds:g} s warm-up")
+        sizes = dataclasses.replace(sizes, soak_seconds=args.soak_minutes * 60)
     out: Path | None = args.out
     if out is None and not args.only and not args.smoke:
         out = DEFAULT_OUT

@@ -2,16 +2,16 @@
 separate process answering every request after a fixed latency), spread over many tenants'
 sessions, with per-session pacing obeyed.
 
-Pacing lives in SQL (claim_messages_v2 and later): at most one message per session per claim,
-and a random gap in [send_gap_min_ms, send_gap_max_ms] before the session's next (v3 starts the
-gap when the send is recorded, so a session's cycle is its gap plus the time its message spent
-in flight). With 1,000 sessions and gaps of 0.5-1.0 s, pacing alone allows at most about 1,333
-messages/s (1,000 / 0.75 s); at the default gaps (1-3 s) it would allow 500/s, so the target of
-1,000/s needs gaps of <= 1 s and little time in flight.
+Pacing lives in SQL (claim_messages_v2 and later): at most one message per session at a time,
+and a random gap in [send_gap_min_ms, send_gap_max_ms] from WAHA's answer to one message before
+the session's next. With 1,000 sessions and gaps of 0.5-1.0 s, pacing alone allows at most about
+1,333 messages/s (1,000 / 0.75 s); at the default gaps (1-3 s) it would allow 500/s, so the
+target of 1,000/s needs gaps of <= 1 s and little time in flight.
 
 Each message goes to a guest number of its own, so the worker asks WAHA whether the number is
 on WhatsApp (GET /api/contacts/check-exists) before POST /api/sendText: two requests, each with
-the simulator's latency, per message.
+the simulator's latency, per message. With the default look-ahead (claim_messages_v4) the check
+runs while the session's gap still runs, so a session's cycle is its gap plus one sendText.
 
 Baseline: the same worker and SQL sending one message at a time (WORKER_MESSAGE_BATCH_SIZE=1,
 WORKER_SEND_CONCURRENCY=1): claim one, send it, record it, repeat. It is what a sender without
