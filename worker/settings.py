@@ -32,7 +32,10 @@ class Settings(BaseSettings):
         default=500, ge=1, le=5000, description="messages claimed at once (at most one per WhatsApp session)"
     )
     send_concurrency: int = Field(
-        default=500, ge=1, le=5000, description="messages being sent at once (each holds at most one WAHA connection)"
+        default=500,
+        ge=1,
+        le=5000,
+        description="messages in flight at once: being sent, or claimed ahead and waiting for their gap's end",
     )
     lease_seconds: int = Field(default=120, ge=5, le=900, description="lease on claimed rows")
     send_lookahead_seconds: float = Field(
