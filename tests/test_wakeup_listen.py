@@ -133,6 +133,62 @@ async def test_each_channel_wakes_its_own_queue(clean_db: str, db: psycopg.Conne
         assert woken(source.signals) == {"sync_jobs"}
 
 
+async def test_a_writer_that_wakes_its_own_sender_plans_messages_without_notify(
+    clean_db: str, db: psycopg.Connection[Any], factory: Factory
+) -> None:
+    """The worker upserts reservations with upsert_reservation_v2(p_notify => false) and wakes
+    its own sender: a NOTIFY would make every such commit wait for one cluster-wide lock. Any
+    other writer still notifies."""
+    tenant = factory.tenant()
+    db.execute(
+        "insert into public.message_templates (tenant_id, key, language, body)"
+        " values (%s, 'booking_confirmation', 'en', 'Booked!')",
+        (tenant.id,),
+    )
+    db.execute(
+        "insert into public.automation_rules (tenant_id, name, trigger, template_key)"
+        " values (%s, 'Confirmation', 'booking_confirmed', 'booking_confirmation')",
+        (tenant.id,),
+    )
+    # No quiet hours: the confirmation is due now, whatever the time of day.
+    db.execute(
+        "update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00' where tenant_id = %s",
+        (tenant.id,),
+    )
+
+    def booking(pms_id: str) -> str:
+        return json.dumps(
+            {
+                "provider": "generic",
+                "pms_reservation_id": pms_id,
+                "pms_property_id": "PROP-1",
+                "status": "confirmed",
+                "arrival_date": "2027-03-01",
+                "departure_date": "2027-03-03",
+                "pms_updated_at": "2026-11-26T10:00:00Z",
+                "guest": {"full_name": "Ada Lovelace", "phone": "+4915112345678", "language": "en"},
+            }
+        )
+
+    due = "select count(*) from public.message_logs where status = 'scheduled' and next_attempt_at <= now()"
+    async with running(ListenSource(clean_db, Signals())) as source:
+        await eventually(lambda: source.connected)
+        settle(source.signals)
+        db.execute(
+            "select * from public.upsert_reservation_v2(%s, %s::jsonb, null, null, false)", (tenant.id, booking("Q-1"))
+        )
+        assert db.execute(due).fetchone() == (1,), "the confirmation is planned and due"
+        # Notifications arrive in commit order: once this one is here, one from the upsert would be too.
+        ingest(db, tenant, "evt-fence")
+        await eventually(lambda: "inbound_events" in woken(source.signals))
+        assert woken(source.signals) == {"inbound_events"}, "the upsert sent no notification"
+
+        settle(source.signals)
+        db.execute("select * from public.upsert_reservation_v2(%s, %s::jsonb)", (tenant.id, booking("Q-2")))
+        await eventually(lambda: bool(woken(source.signals)))
+        assert woken(source.signals) == {"message_logs"}, "by default the upsert notifies, as v1 does"
+
+
 async def test_a_terminated_backend_is_replaced_and_every_queue_reconciles(
     clean_db: str, db: psycopg.Connection[Any], factory: Factory
 ) -> None:

@@ -210,6 +210,21 @@ async def test_two_workers_share_the_queues_without_doing_anything_twice(
     assert all(shares), f"both workers took a share of the events: {shares}"
 
 
+async def test_a_booking_processed_by_the_worker_is_confirmed_at_once_not_at_the_next_poll(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, clean_db: str
+) -> None:
+    """The worker plans a booking's confirmation without a NOTIFY (upsert_reservation_v2) and
+    wakes its own sender instead. With a two-minute poll, only that wake-up sends it in seconds."""
+    tenant = hotel(db, factory, waha)
+    worker = await WorkerProcess(clean_db, **{**FAST, "poll_interval_seconds": 120}).start()
+    try:
+        await worker.wait_for_log(lambda line: "listening for wake-ups" in str(line.get("msg")))
+        post_bookings(db, tenant, 1)
+        await eventually(lambda: len(waha.sent("default")) == 1, seconds=15)
+    finally:
+        await worker.stop()
+
+
 async def test_a_paced_session_sends_its_next_message_when_its_gap_ends_not_at_the_next_poll(
     db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, clean_db: str
 ) -> None:

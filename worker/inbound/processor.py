@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 import psycopg
 from loguru import logger
@@ -31,7 +32,10 @@ class InboundProcessor:
         retry_base: dt.timedelta,
         retry_max: dt.timedelta,
         concurrency: int = 8,
+        wake_senders: Callable[[], None] | None = None,
     ) -> None:
+        """`wake_senders` is called after a batch that changed reservations: their upserts plan
+        messages without notifying (upsert_reservation_v2), so the sender is woken in-process."""
         self.store = store
         self.worker_id = worker_id
         self.batch_size = batch_size
@@ -40,6 +44,7 @@ class InboundProcessor:
         self.retry_max = retry_max
         self.limit = asyncio.Semaphore(concurrency)
         self.in_flight: set[int] = set()
+        self.wake_senders = wake_senders
 
     async def run_batch(self) -> int:
         """Claims and handles one batch; returns how many events it claimed."""
@@ -51,6 +56,10 @@ class InboundProcessor:
         self.in_flight.update(e.id for e in events)
         try:
             outcomes = await asyncio.gather(*(self._handle(e) for e in events))
+            if self.wake_senders is not None and any(
+                e.source == "pms" and o == "succeeded" for e, o in zip(events, outcomes, strict=True)
+            ):
+                self.wake_senders()  # the upserts are committed: their messages can be claimed
             done: dict[str, list[int]] = defaultdict(list)
             for event, outcome in zip(events, outcomes, strict=True):
                 if outcome is not None:

@@ -18,8 +18,9 @@ select public.fail_inbound_event_v1(
 select public.release_inbound_events_v1(%(ids)s, %(worker)s) as released
 
 -- name: upsert_reservation
+-- p_notify false: the worker wakes its own sender after the commit (20261127000300).
 select reservation_id::text as reservation_id, outcome
-from public.upsert_reservation_v1(%(tenant_id)s, %(reservation)s, %(request_id)s, %(job_id)s)
+from public.upsert_reservation_v2(%(tenant_id)s, %(reservation)s, %(request_id)s, %(job_id)s, false)
 
 -- name: pms_configuration_for
 select id::text as id from public.pms_configurations
