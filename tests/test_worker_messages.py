@@ -343,6 +343,15 @@ async def test_a_batch_cut_off_by_shutdown_is_handed_back(
     assert (message["status"], message["attempts"], message["last_error"]) == ("queued", 0, "worker shut down")
 
 
+def leased_to_w1(factory: Factory, tenant: Tenant, count: int) -> list[int]:
+    """`count` messages worker w1 has claimed and not yet recorded."""
+    lease = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    return [
+        factory.message(tenant, status="sending", lease_owner="w1", lease_expires_at=lease, attempts=1)
+        for _ in range(count)
+    ]
+
+
 async def test_a_send_the_database_refuses_to_record_does_not_take_the_rest_of_its_batch_with_it(
     db: psycopg.Connection[Any], factory: Factory, pool: Pool
 ) -> None:
@@ -350,34 +359,19 @@ async def test_a_send_the_database_refuses_to_record_does_not_take_the_rest_of_i
     them, the others are still recorded (else they would stay `sending` until their leases ran
     out, and their guests would get them twice); only the refused one is reported."""
     tenant = factory.tenant("Hotel Batch")
-    db.execute(
-        "insert into public.waha_configurations (tenant_id, base_url, session_status)"
-        " values (%s, 'http://127.0.0.1:9', 'WORKING')",
-        (tenant.id,),
-    )
-    ids = [
-        row[0]
-        for row in db.execute(
-            "insert into public.message_logs (tenant_id, template_key, dedupe_key, to_phone, body, status,"
-            " lease_owner, lease_expires_at, attempts, waha_message_id)"
-            " select %s, 'manual', 'm:' || k, '+4915100000' || k, 'Hi', s, l, e, 1, w"
-            " from (values (1, 'sent'::public.message_status, null, null, 'true_dup'),"
-            "              (2, 'sending', 'w1', now() + interval '1 minute', null),"
-            "              (3, 'sending', 'w1', now() + interval '1 minute', null)) v (k, s, l, e, w)"
-            " order by k returning id",
-            (tenant.id,),
-        ).fetchall()
-    ]
+    factory.waha_configuration(tenant)
+    factory.message(tenant, status="sent", waha_message_id="true_dup")
+    duplicate, fine = leased_to_w1(factory, tenant, 2)
     recorder = SendRecorder(MessageStore(pool), "w1")
     now = time.monotonic()
     refused, recorded = await asyncio.gather(
-        recorder.record(ids[1], "true_dup", now), recorder.record(ids[2], "true_ok", now), return_exceptions=True
+        recorder.record(duplicate, "true_dup", now), recorder.record(fine, "true_ok", now), return_exceptions=True
     )
     assert isinstance(refused, psycopg.errors.UniqueViolation)
     assert isinstance(recorded, float), "the other send of the batch is recorded"
     statuses = dict(db.execute("select id, status::text from public.message_logs").fetchall())
-    assert statuses[ids[2]] == "sent"
-    assert statuses[ids[1]] == "sending", "the refused one is left to its lease, as before batching"
+    assert statuses[fine] == "sent"
+    assert statuses[duplicate] == "sending", "the refused one is left to its lease, as before batching"
 
 
 async def test_sends_finished_while_a_batch_is_written_are_recorded_even_if_its_wake_up_fails(
@@ -387,21 +381,8 @@ async def test_sends_finished_while_a_batch_is_written_are_recorded_even_if_its_
     finished while the batch was being written must still be recorded: left unrecorded they stay
     `sending`, and at shutdown they would be handed back and sent to the guests a second time."""
     tenant = factory.tenant("Hotel Hint")
-    db.execute(
-        "insert into public.waha_configurations (tenant_id, base_url, session_status)"
-        " values (%s, 'http://127.0.0.1:9', 'WORKING')",
-        (tenant.id,),
-    )
-    ids = [
-        row[0]
-        for row in db.execute(
-            "insert into public.message_logs (tenant_id, template_key, dedupe_key, to_phone, body, status,"
-            " lease_owner, lease_expires_at, attempts)"
-            " select %s, 'manual', 'm:' || k, '+4915100000' || k, 'Hi', 'sending', 'w1',"
-            " now() + interval '1 minute', 1 from generate_series(1, 3) k order by k returning id",
-            (tenant.id,),
-        ).fetchall()
-    ]
+    factory.waha_configuration(tenant)
+    ids = leased_to_w1(factory, tenant, 3)
 
     def broken_hint(seconds: float) -> None:
         raise RuntimeError("no timer")
