@@ -56,15 +56,15 @@ class InboundProcessor:
         self.in_flight.update(e.id for e in events)
         try:
             outcomes = await asyncio.gather(*(self._handle(e) for e in events))
-            if self.wake_senders is not None and any(
-                e.source == "pms" and o == "succeeded" for e, o in zip(events, outcomes, strict=True)
-            ):
-                self.wake_senders()  # the upserts are committed: their messages can be claimed
             done: dict[str, list[int]] = defaultdict(list)
+            reservations_changed = False
             for event, outcome in zip(events, outcomes, strict=True):
                 if outcome is not None:
                     done[outcome].append(event.id)
                     metrics.EVENTS_PROCESSED.labels(event.source, outcome).inc()
+                    reservations_changed |= event.source == "pms" and outcome == "succeeded"
+            if reservations_changed and self.wake_senders is not None:
+                self.wake_senders()  # the upserts are committed: their messages can be claimed
             for status, ids in done.items():
                 await self.store.complete(ids, self.worker_id, status)
         except asyncio.CancelledError:
