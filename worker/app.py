@@ -254,10 +254,13 @@ class Worker:
         try:
             done, _ = await asyncio.wait({stopper, *tasks.values()}, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task is not stopper:
-                    exit_code = 1
-                    error = task.exception() if not task.cancelled() else None
-                    logger.error("task {name} stopped unexpectedly: {error}", name=task.get_name(), error=error)
+                if task is stopper:
+                    continue
+                error = task.exception() if not task.cancelled() else None
+                if error is None and self.stop.is_set():
+                    continue  # it ended because of the stop, in the same turn of the loop
+                exit_code = 1
+                logger.error("task {name} stopped unexpectedly: {error}", name=task.get_name(), error=error)
             self.stop.set()
             await self._shutdown(tasks)
         finally:
