@@ -28,9 +28,10 @@ db: setup
 	$(PY) -m devstack db
 
 # Every edge function on http://127.0.0.1:54321/functions/v1/<name>, against SUPABASE_DB_URL
-# (default: the database `make db` starts). Ctrl-C stops it.
+# (default: the database `make db` starts). Ctrl-C stops it. Users' tokens are checked with the
+# Supabase CLI's published local secret unless SUPABASE_JWKS, SUPABASE_URL or AUTH_JWT_SECRET is set.
 functions: setup
-	cd supabase/functions && ../../.venv/bin/deno run --allow-net --allow-env serve.ts
+	cd supabase/functions && ../../.venv/bin/deno run --allow-net --allow-env serve.ts --allow-local-jwt-secret
 
 db-stop:
 	$(PY) -m devstack db-stop

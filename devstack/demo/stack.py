@@ -73,7 +73,8 @@ async def wait_http(url: str, service: Service, seconds: float = 60) -> None:
 def functions_service(database_url: str, port: int) -> Service:
     return Service(
         "functions",
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        # The demo signs its users' tokens with the CLI's local secret (serve.ts says why it must ask).
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         {"SUPABASE_DB_URL": database_url, "PORT": str(port)},
         cwd=paths.FUNCTIONS_DIR,
     )
