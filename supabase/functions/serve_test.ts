@@ -1,6 +1,7 @@
 // The local server: every function under /functions/v1/<name> over real HTTP, in-process and
 // as the process `make functions` starts.
 import assert from "node:assert/strict";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { MAX_BODY_BYTES } from "./_shared/http.ts";
 import { serveFunctions } from "./serve.ts";
 import { LOCAL_JWT_SECRET } from "./waha-session/auth.ts";
@@ -176,6 +177,36 @@ Deno.test("with AUTH_JWT_SECRET, serve.ts uses it and not the CLI's published se
     const user = crypto.randomUUID();
     assert.equal(await call(await accessToken(user, { secret: LOCAL_JWT_SECRET })), 401);
     assert.equal(await call(await accessToken(user)), 403); // signed in, not a member
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await output.cancel();
+    await child.stderr.cancel();
+  }
+});
+
+Deno.test("with SUPABASE_JWKS, serve.ts accepts the project's ES256 tokens and no HS256 ones", opts, async () => {
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: "key-1", alg: "ES256", use: "sig" };
+  const port = freePort();
+  const child = spawnServer(port, { SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }) });
+  const output = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    await output.read();
+    const call = async (token: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/functions/v1/waha-session`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ action: "status", tenant_id: crypto.randomUUID() }),
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    const user = crypto.randomUUID();
+    const es256 = await new SignJWT({ role: "authenticated" }).setProtectedHeader({ alg: "ES256", kid: "key-1" })
+      .setSubject(user).setAudience("authenticated").setExpirationTime("5m").sign(privateKey);
+    assert.equal(await call(es256), 403); // signed in, not a member
+    assert.equal(await call(await accessToken(user, { secret: LOCAL_JWT_SECRET })), 401);
   } finally {
     child.kill("SIGTERM");
     await child.status;
