@@ -211,14 +211,14 @@ def test_python_m_worker_starts_from_the_image_layout(image_layout: Path, clean_
         [str(image_layout), "-m", "worker"], env=env, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        # The Dockerfile's HEALTHCHECK command, pointed at this worker's port.
+        # The Dockerfile's HEALTHCHECK command, in the worker's environment (as Docker runs it).
         command = re.search(r"^HEALTHCHECK .*? CMD (.*)$", final_stage(), flags=re.MULTILINE)
         assert command
-        check = shlex.split(command.group(1).replace("8080", str(port)))
+        check = shlex.split(command.group(1))
         assert check[0] == "python" and "||" in check
         argv = [str(image_layout), *check[1 : check.index("||")]]
         deadline = time.monotonic() + 60
-        while subprocess.run(argv, capture_output=True, cwd=workdir, check=False).returncode != 0:
+        while subprocess.run(argv, capture_output=True, cwd=workdir, env=env, check=False).returncode != 0:
             assert worker.poll() is None, "the worker exited"
             assert time.monotonic() < deadline, "the health check never passed"
             time.sleep(0.2)
