@@ -45,6 +45,8 @@ export interface KeySourceOptions {
   /** For tests: how long an unknown key id waits before another fetch (jose's default: 30 s). */
   cooldownMs?: number;
   cacheMaxAgeMs?: number;
+  /** After a failed fetch, answer 503 at once for this long instead of fetching again. */
+  failureBackoffMs?: number;
 }
 
 export function keySourceOptionsFromEnv(env: Env = Deno.env): KeySourceOptions {
@@ -93,6 +95,8 @@ export function jwtVerifier(options: KeySourceOptions): JwtVerifier {
       cacheMaxAge: options.cacheMaxAgeMs,
     })
     : undefined;
+  const failureBackoffMs = options.failureBackoffMs ?? 10_000;
+  let fetchFailedAt = -Infinity;
   const secret = options.hs256Secret ? new TextEncoder().encode(options.hs256Secret) : undefined;
   const common: JWTVerifyOptions = { audience: "authenticated", ...(options.issuer ? { issuer: options.issuer } : {}) };
 
@@ -106,16 +110,17 @@ export function jwtVerifier(options: KeySourceOptions): JwtVerifier {
       }
     }
     if (!remoteKeys) throw new joseErrors.JWKSNoMatchingKey();
+    // jose rate-limits fetches that succeed; after one that failed it would fetch again for
+    // every request, each waiting up to its 5 s timeout while Auth is down.
+    if (performance.now() < fetchFailedAt + failureBackoffMs) throw keysUnavailable("jwks: fetch failed recently");
     try {
       return await remoteKeys(header, token);
     } catch (error) {
       if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
         throw error;
       }
-      // Auth unreachable or answering nonsense: not the caller's fault, and worth a retry.
-      throw new HttpError(503, "unavailable", "the project's signing keys could not be fetched; try again", {
-        "retry-after": "30",
-      }, `jwks: ${(error as Error).message}`);
+      fetchFailedAt = performance.now();
+      throw keysUnavailable(`jwks: ${(error as Error).message}`);
     }
   };
 
@@ -134,6 +139,13 @@ export function jwtVerifier(options: KeySourceOptions): JwtVerifier {
     }
     throw new joseErrors.JOSEAlgNotAllowed(`algorithm ${String(alg)} is not accepted`);
   };
+}
+
+/** Auth unreachable or answering nonsense: not the caller's fault, and worth a retry. */
+function keysUnavailable(detail: string): HttpError {
+  return new HttpError(503, "unavailable", "the project's signing keys could not be fetched; try again", {
+    "retry-after": "30",
+  }, detail);
 }
 
 /** SUPABASE_JWKS as the platform sets it ({"keys": [...]}) or as a bare array of keys. */

@@ -181,19 +181,28 @@ Deno.test("alg none, key confusion and API keys in place of a token are refused"
   assert.equal(await status("not.a.token", verify), 401);
 });
 
-Deno.test("Auth unreachable: 503 with Retry-After, not 'invalid token'", async () => {
+Deno.test("Auth unreachable: 503 with Retry-After, not 'invalid token', and no fetch storm", async () => {
   const key = await signingKey("key-1");
   await using auth = jwksServer([key.jwk]);
   auth.state.failing = true;
-  const verify = jwtVerifier({ supabaseUrl: auth.url });
-  try {
-    await authenticatedUser(request(await key.sign(crypto.randomUUID())), verify);
-    assert.fail("accepted");
-  } catch (error) {
-    assert.ok(error instanceof HttpError);
-    assert.equal(error.status, 503);
-    assert.equal(error.headers["retry-after"], "30");
+  const verify = jwtVerifier({ supabaseUrl: auth.url }); // the default 10 s after a failure
+  for (let i = 0; i < 10; i++) {
+    try {
+      await authenticatedUser(request(await key.sign(crypto.randomUUID())), verify);
+      assert.fail("accepted");
+    } catch (error) {
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 503);
+      assert.equal(error.headers["retry-after"], "30");
+    }
   }
+  assert.equal(auth.state.fetches, 1);
+
+  // Once the backoff is over (none here) and Auth is back, tokens are accepted again.
+  const recovering = jwtVerifier({ supabaseUrl: auth.url, failureBackoffMs: 0 });
+  assert.equal(await status(await key.sign(crypto.randomUUID()), recovering), 503);
+  auth.state.failing = false;
+  assert.equal(await status(await key.sign(crypto.randomUUID()), recovering), 200);
 });
 
 Deno.test("with no key source, or a broken SUPABASE_JWKS, the function says so instead of accepting anything", async () => {
