@@ -122,6 +122,9 @@ def test_resend_queues_a_dead_message_and_refuses_what_it_must_not_send(
 ) -> None:
     tenant = factory.tenant()
     message = factory.message(tenant, status="dead", last_error="WAHA 500")
+    code, _, err = run(capsys, "resend", str(message))
+    assert (code, err) == (1, f"ops: message {message} cannot be sent: the hotel has no WhatsApp connection\n")
+    factory.waha_configuration(tenant)
 
     result = run_json(capsys, "resend", str(message))
     assert (result["id"], result["status"]) == (message, "queued")
@@ -137,7 +140,7 @@ def test_resend_queues_a_dead_message_and_refuses_what_it_must_not_send(
     opted_out = factory.message(tenant, status="dead", guest_id=guest[0], dedupe_key="opted-out")
     code, _, err = run(capsys, "resend", str(opted_out))
     assert code == 1
-    assert err == f"ops: guest of message {opted_out} opted out of WhatsApp messages\n"
+    assert err == f"ops: message {opted_out} cannot be sent: the guest opted out of WhatsApp messages\n"
 
 
 @pytest.mark.parametrize(("command", "noun"), [("replay", "inbound event"), ("resend", "message")])

@@ -65,17 +65,17 @@ select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000b", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.rotate_pms_webhook_secret('30000000-0000-0000-0000-00000000000a')$$,
-  '42501',
-  'permission denied for tenant 10000000-0000-0000-0000-00000000000a',
-  'staff cannot rotate secrets'
+  'P0002',
+  'PMS configuration not found or not accessible',
+  'staff cannot rotate secrets (answered as for a missing configuration)'
 );
 select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000c", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.set_pms_credentials('30000000-0000-0000-0000-00000000000a', '{"api_key": "evil"}')$$,
-  '42501',
-  'permission denied for tenant 10000000-0000-0000-0000-00000000000a',
-  'the owner of B cannot overwrite A''s credentials'
+  'P0002',
+  'PMS configuration not found or not accessible',
+  'the owner of B cannot overwrite A''s credentials, nor learn that they exist'
 );
 
 -- ---- rotation keeps the previous secret valid for the grace period ----------------------------

@@ -121,9 +121,9 @@ select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000a", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.replay_inbound_event(current_setting('test.dead_event')::bigint)$$,
-  '42501',
-  null,
-  'the owner of A cannot replay B''s events'
+  'P0002',
+  'inbound event not found or not accessible',
+  'the owner of A cannot replay B''s events, and is answered as for a missing one'
 );
 select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000c", "role": "authenticated"}', true);

@@ -1,7 +1,7 @@
 -- prepare_messages_v1: right after a claim, the worker gets the messages to send now, rendered
 -- with the guest's current data; the ones that can no longer go out are settled with the reason.
 begin;
-select plan(30);
+select plan(31);
 
 set local timezone = 'UTC';
 
@@ -122,10 +122,14 @@ select is((select count(*)::int from returned), 2, 'nothing else is returned');
 -- An admin resends a pre-arrival message after the guest arrived.
 select pg_temp.save('R8', 'U', 'checked_in', '{"full_name": "Hal", "phone": "+4915100000008"}', current_date - 1);
 select is((pg_temp.msg('R8', 'pre')).status, 'skipped', 'arrived yesterday: the pre-arrival message was skipped');
-select public.resend_message((pg_temp.msg('R8', 'pre')).id);
+select throws_ok(format('select public.resend_message(%s)', (pg_temp.msg('R8', 'pre')).id),
+  '23514', format('message %s cannot be sent: too late, the guest has already arrived', (pg_temp.msg('R8', 'pre')).id),
+  'resending it is refused with the reason');
+-- A row queued before the guest arrived and claimed after.
+update public.message_logs set status = 'queued', next_attempt_at = now() where id = (pg_temp.msg('R8', 'pre')).id;
 select pg_temp.hold((pg_temp.msg('R8', 'pre')).id);
 select is((select count(*)::int from public.prepare_messages_v1(array[(pg_temp.msg('R8', 'pre')).id], 'w1')), 0,
-  'resent after arrival, it does not go out');
+  'queued before arrival, claimed after: it does not go out');
 select results_eq($$select status::text, last_error from public.message_logs where id = (pg_temp.msg('R8', 'pre')).id$$,
   $$values ('skipped', 'too late: the guest has already arrived')$$,
   'it is skipped as too late');
