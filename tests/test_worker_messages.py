@@ -271,6 +271,29 @@ async def test_waha_down_then_back(
     assert messages(db)[0]["status"] == "sent"
 
 
+async def test_a_pause_by_hand_stops_sending_until_resumed_and_the_watchdog_leaves_it(
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    waha: WahaSimulator,
+    sender: MessageSender,
+    pool: Pool,
+    waha_http: aiohttp.ClientSession,
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    db.execute("select public.pause_tenant_sends(%s, 'checking the new templates')", (tenant.id,))
+
+    assert await sender.run_batch() == 0, "a held tenant's message was claimed"
+    watchdog = SessionWatchdog(pool, WahaClient(waha_http), min_age_seconds=0)
+    assert await watchdog.check_paused() == 0, "the watchdog lifted a pause made by hand"
+    assert paused(db) == "held: checking the new templates"
+    assert messages(db)[0]["status"] == "scheduled"
+
+    db.execute("select public.resume_tenant_sends(%s)", (tenant.id,))
+    await sender.run_batch()
+    assert messages(db)[0]["status"] == "sent"
+
+
 async def test_a_rejected_api_key_pauses_until_a_new_key_is_set(
     db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
 ) -> None:

@@ -44,6 +44,8 @@ select w.tenant_id::text as tenant_id, w.base_url, w.session_name, k.api_key, w.
 from public.waha_configurations w
 left join private.waha_api_keys k on k.waha_configuration_id = w.id
 where w.sends_paused_at is not null and w.sends_paused_at < now() - make_interval(secs => %(min_age_seconds)s)
+  -- Held by hand (pause_tenant_sends): only resume_tenant_sends lifts it, WAHA's answer cannot.
+  and w.sends_held_at is null
 
 -- name: record_session_status
 -- What WAHA answered now for a paused session (public.record_session_status_v1 lifts the pause
