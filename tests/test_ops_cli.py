@@ -197,14 +197,14 @@ def test_trace_tells_one_requests_story_in_order(
     tenant = factory.tenant()
     factory.waha_configuration(tenant)
     db.execute(
-        "select public.ingest_inbound_events_v1(%s, 'pms', 'generic',"
+        "select internal.ingest_inbound_events_v1(%s, 'pms', 'generic',"
         ' \'[{"event_id": "e-1", "event_type": "reservation.created", "payload": {}}]\', \'req-cli-1\')',
         (tenant.id,),
     )
-    claimed = db.execute("select id from public.claim_inbound_events_v1('cli-test', 10)").fetchall()
+    claimed = db.execute("select id from internal.claim_inbound_events_v1('cli-test', 10)").fetchall()
     factory.reservation(tenant)  # another request's reservation: not part of this trace
     db.execute(
-        "select public.upsert_reservation_v1(%s, %s::jsonb, 'req-cli-1')",
+        "select internal.upsert_reservation_v1(%s, %s::jsonb, 'req-cli-1')",
         (
             tenant.id,
             json.dumps(
@@ -220,7 +220,7 @@ def test_trace_tells_one_requests_story_in_order(
             ),
         ),
     )
-    db.execute("select public.complete_inbound_events_v1(%s, 'cli-test')", ([r[0] for r in claimed],))
+    db.execute("select internal.complete_inbound_events_v1(%s, 'cli-test')", ([r[0] for r in claimed],))
 
     code, out, err = run(capsys, "trace", "req-cli-1")
     assert code == 0, err

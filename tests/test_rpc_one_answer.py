@@ -92,7 +92,7 @@ def _seed(factory: Factory, name: str, phone: str) -> dict[str, Any]:
     ids["guest"] = row[0]
     ids["message"] = factory.message(tenant, status="dead", to_phone=phone)
     row = db.execute(
-        "select id from public.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb)",
+        "select id from internal.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb)",
         (tenant.id, json.dumps([{"event_id": f"{name}-1", "event_type": "x", "payload": {}}])),
     ).fetchone()
     assert row is not None

@@ -163,7 +163,7 @@ def sending(db: Conn, tenant: Tenant) -> dict[str, Any]:
 def claimable(db: Conn, tenant: Tenant) -> bool:
     """Whether the worker's claim hands out this tenant's due message (rolled back)."""
     with db.transaction(force_rollback=True):
-        rows = db.execute("select tenant_id from public.claim_messages_v4('probe', 10, '1 minute', '0')").fetchall()
+        rows = db.execute("select tenant_id from internal.claim_messages_v4('probe', 10, '1 minute', '0')").fetchall()
     return any(r[0] == tenant.id for r in rows)
 
 
@@ -183,7 +183,7 @@ def test_a_pause_by_hand_holds_until_resumed_whatever_the_session_does(db: Conn,
     assert not claimable(db, tenant)
 
     # WAHA reports the session WORKING (as after a probe): the hold stays.
-    db.execute("select public.record_session_status_v1(%s, 'default', 'WORKING', now())", (tenant.id,))
+    db.execute("select internal.record_session_status_v1(%s, 'default', 'WORKING', now())", (tenant.id,))
     assert sending(db, tenant)["sends_paused_reason"] == "held: new templates being checked"
     assert not claimable(db, tenant)
 
@@ -251,7 +251,7 @@ def test_staff_opt_a_guest_out_and_in_and_the_history_says_who(db: Conn, factory
     assert as_user(db, people["admin"], opt, (guest, True, "signed the consent form")) == [{"changed": True}]
     assert message_of(db, reservation)[1] == "scheduled"
     # The guest texts STOP (the worker's opt-out).
-    db.execute("select public.opt_out_guest_v1(%s, '4915112345678@c.us')", (tenant.id,))
+    db.execute("select internal.opt_out_guest_v1(%s, '4915112345678@c.us')", (tenant.id,))
 
     history = as_user(
         db,
@@ -345,7 +345,7 @@ def test_replay_many_events_by_ids_or_filter(db: Conn, factory: Factory) -> None
     people = team(factory, tenant)
     events = [f"ev-{n}" for n in range(4)]
     ingested = db.execute(
-        "select id from public.ingest_inbound_events_v1(%s, 'pms', 'mews', %s::jsonb)",
+        "select id from internal.ingest_inbound_events_v1(%s, 'pms', 'mews', %s::jsonb)",
         (tenant.id, json.dumps([{"event_id": e, "event_type": "reservation.updated", "payload": {}} for e in events])),
     ).fetchall()
     ids = [int(r[0]) for r in ingested]

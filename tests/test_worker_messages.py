@@ -105,7 +105,7 @@ def book(db: psycopg.Connection[Any], tenant: Tenant, phone: str = GUEST_PHONE, 
         "guest": {"full_name": "Ada Lovelace", "phone": phone, "language": "en"},
     }
     db.execute(
-        "select public.upsert_reservation_v1(%s, %s::jsonb, %s)", (tenant.id, json.dumps(reservation), request_id)
+        "select internal.upsert_reservation_v1(%s, %s::jsonb, %s)", (tenant.id, json.dumps(reservation), request_id)
     )
     # Quiet hours would defer the message to the morning; the tests send now.
     db.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
