@@ -417,3 +417,45 @@ def test_search_by_name_phone_pms_id_and_dates_with_the_timeline(db: Conn, facto
     outsider = factory.member(other, "owner")
     assert search(outsider, "Ada") == [], "another hotel's member found this hotel's guest"
     assert refusal(db, staff, "select * from public.search_reservations(%s, 'x')", (tenant.id,))[0] == "22023"
+
+
+# ---- the new tables, written only through the RPCs -------------------------------------------------
+@pytest.mark.parametrize("actor", ["owner", "admin", "staff", "outsider", "anon"])
+def test_invitations_and_consent_history_are_read_only_and_stay_in_their_tenant(
+    db: Conn, factory: Factory, actor: str
+) -> None:
+    tenant, people = planned_hotel(db, factory)
+    other = factory.tenant("Other hotel")
+    people["outsider"] = factory.member(other, "owner")
+    reservation = factory.reservation(tenant)
+    guest = guest_of(db, reservation)
+    as_user(db, people["owner"], "select public.invite_member(%s, 'x@example.com')", (tenant.id,))
+    as_user(db, people["staff"], "select public.set_guest_opt_in(%s, false, 'asked')", (guest,))
+    user = people.get(actor)
+
+    writes = [
+        (
+            "insert into public.tenant_invitations (tenant_id, email, token_hash, expires_at)"
+            " values (%s, 'y@example.com', '\\x00', now() + interval '1 day')",
+            (tenant.id,),
+        ),
+        ("update public.tenant_invitations set role = 'owner' where tenant_id = %s", (tenant.id,)),
+        ("delete from public.tenant_invitations where tenant_id = %s", (tenant.id,)),
+        (
+            "insert into public.guest_consent_changes (tenant_id, guest_id, whatsapp_opt_in, source)"
+            " values (%s, %s, true, 'member')",
+            (tenant.id, guest),
+        ),
+        ("update public.guest_consent_changes set reason = 'forged' where tenant_id = %s", (tenant.id,)),
+        ("delete from public.guest_consent_changes where tenant_id = %s", (tenant.id,)),
+    ]
+    for sql, params in writes:
+        assert refusal(db, user, sql, params)[0] == "42501", f"{actor} could run: {sql}"
+
+    if actor == "anon":
+        assert refusal(db, user, "select 1 from public.guest_consent_changes")[0] == "42501"
+        return
+    invitations = as_user(db, user, "select tenant_id from public.tenant_invitations")
+    consent = as_user(db, user, "select tenant_id from public.guest_consent_changes")
+    assert {r["tenant_id"] for r in invitations} == ({tenant.id} if actor in ("owner", "admin") else set())
+    assert {r["tenant_id"] for r in consent} == ({tenant.id} if actor != "outsider" else set())
