@@ -14,12 +14,12 @@ def test_seed_loads_a_usable_demo_tenant(db: psycopg.Connection[Any]) -> None:
     tenant = db.execute("select name, webhook_key from public.tenants").fetchall()
     assert tenant == [("Demo Hotel Group", "demo-hotel-webhook-key")]
     context = db.execute(
-        "select auth_scheme, cardinality(secrets) from public.webhook_auth_context_v1('pms', 'generic', %s)",
+        "select auth_scheme, cardinality(secrets) from internal.webhook_auth_context_v1('pms', 'generic', %s)",
         ("demo-hotel-webhook-key",),
     ).fetchall()
     assert context == [("standard_webhooks", 1)], "the demo PMS can sign webhooks"
     waha = db.execute(
-        "select api_key, session_status from public.waha_connection_v1((select id from public.tenants))"
+        "select api_key, session_status from internal.waha_connection_v1((select id from public.tenants))"
     ).fetchall()
     assert waha == [("demo-waha-api-key", "STOPPED")], "linked through waha-session, not assumed"
     rules = db.execute("select count(*) from public.automation_rules where is_active").fetchone()
