@@ -81,17 +81,17 @@ select throws_ok(
 -- ---- rotation keeps the previous secret valid for the grace period ----------------------------
 reset role;
 select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a',
-  'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ==', '1 hour');
+  'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYS0yNA==', '1 hour');
 select is(
   (select secrets from public.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
-  array['whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ==', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  array['whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYS0yNA==', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
   'after rotation the new and the previous secret are both active, newest first'
 );
 select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a',
   'whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', '1 hour');
 select is(
   (select secrets from public.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
-  array['whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', 'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ=='],
+  array['whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', 'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYS0yNA=='],
   'a second rotation retires the oldest at once: never more than two active'
 );
 

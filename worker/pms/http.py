@@ -25,6 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from worker.errors import ConfigurationError, PayloadError, TransientError, WorkerError
 from worker.pms.ratelimit import LIMITERS, Limiter, LimiterRegistry, Rate
+from worker.url_guard import UrlRefused
 
 
 class NotFound(WorkerError):
@@ -147,6 +148,8 @@ class VendorApi:
                             data=form,
                             timeout=policy.timeout,
                         )
+                    except UrlRefused as exc:
+                        raise ConfigurationError(f"{self.provider} {what}: {exc}") from exc
                     except httpx.TimeoutException as exc:
                         raise _Retryable(f"timed out ({type(exc).__name__})") from exc
                     except httpx.TransportError as exc:
