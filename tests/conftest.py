@@ -59,6 +59,17 @@ def clean_db(database_url: str) -> str:
 
 
 @pytest.fixture
+def deployed_url_policy(database_url: str) -> Iterator[None]:
+    """The database as deployed: the local-development URL setting off for this test (the test
+    run turns it on, so that the simulators on 127.0.0.1 can be configured)."""
+    database.allow_local_urls(database_url, False)
+    try:
+        yield
+    finally:
+        database.allow_local_urls(database_url, True)
+
+
+@pytest.fixture
 def db(clean_db: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """A superuser connection (what the worker and the edge functions use), autocommit."""
     with psycopg.connect(clean_db, autocommit=True) as conn:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -52,19 +51,7 @@ def test_resolved_addresses_are_judged_alike(address: str, allowed: bool) -> Non
     assert (address_refusal(ipaddress.ip_address(address)) is None) == allowed
 
 
-@pytest.fixture
-def production(database_url: str) -> Iterator[None]:
-    """The database as deployed: local URLs not allowed (the test run allows them)."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("update private.platform_settings set allow_local_urls = false")
-    try:
-        yield
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute("update private.platform_settings set allow_local_urls = true")
-
-
-@pytest.mark.usefixtures("production")
+@pytest.mark.usefixtures("deployed_url_policy")
 @pytest.mark.parametrize(
     ("statement", "column"),
     [
@@ -90,7 +77,7 @@ def test_every_tenant_url_is_checked_where_it_is_saved(
     db.execute(statement, {"tenant": tenant.id, "url": "https://api.hotel-example.com/v1"})
 
 
-@pytest.mark.usefixtures("production")
+@pytest.mark.usefixtures("deployed_url_policy")
 def test_urls_inside_pms_credentials_are_checked_too(db: psycopg.Connection[Any], factory: Factory) -> None:
     tenant = factory.tenant()
     config = db.execute(

@@ -12,6 +12,7 @@ only) allows http, any port and any address. The cases: shared/vectors/outbound-
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import re
 import socket
@@ -144,6 +145,10 @@ class UrlRefused(aiohttp.InvalidURL):
 
 class AddressRefused(OSError):
     """A name that resolved to an address the policy refuses (found when connecting)."""
+
+    def __init__(self, message: str) -> None:
+        # As (errno, strerror): aiohttp's connector errors show the strerror.
+        super().__init__(errno.EACCES, message)
 
 
 class GuardedConnector(aiohttp.TCPConnector):

@@ -248,7 +248,7 @@ begin
     v_reason := private.url_refusal(new.url, private.allow_local_urls());
     if v_reason is not null then
       new.status := 'failed';
-      new.last_error := 'refused: the notification URL ' || v_reason;
+      new.last_error := 'refused: the notification URL is not allowed: ' || v_reason;
     end if;
   end if;
   return new;
