@@ -151,6 +151,8 @@ async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<
   const sql = deps.sql();
   const connection = await connectionOf(sql, command.tenantId);
   const waha = new WahaClient(connection, deps.fetch, { allowLocal: deps.allowLocalUrls, resolve: deps.resolve });
+  // Before anything else happens for this action (e.g. a new webhook key for `start`).
+  await waha.assertUrlAllowed();
   switch (command.action) {
     case "status": {
       const info = await waha.getSession();

@@ -50,7 +50,8 @@ export class WahaClient {
     private readonly guard: GuardOptions = { allowLocal: false },
   ) {}
 
-  private async call(method: string, path: string, body?: unknown, accept = "application/json"): Promise<Response> {
+  /** 409 waha_url_not_allowed unless the tenant's WAHA URL may be called now. */
+  async assertUrlAllowed(): Promise<void> {
     try {
       await assertCallable(this.connection.baseUrl, this.guard.allowLocal, this.guard.resolve);
     } catch (error) {
@@ -63,6 +64,10 @@ export class WahaClient {
         error.message,
       );
     }
+  }
+
+  private async call(method: string, path: string, body?: unknown, accept = "application/json"): Promise<Response> {
+    await this.assertUrlAllowed();
     const headers: Record<string, string> = { accept };
     if (this.connection.apiKey) headers["x-api-key"] = this.connection.apiKey;
     if (body !== undefined) headers["content-type"] = "application/json";
