@@ -57,6 +57,12 @@ export function createRouter(functions: ReadonlyMap<string, Handler>, log: LogSi
       });
     }
     if (url.pathname === "/health") {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return answer(
+          errorResponse(new HttpError(405, "method_not_allowed", "use GET", { allow: "GET, HEAD" }), requestId),
+          { outcome: "rejected", reason: `method ${req.method}` },
+        );
+      }
       return answer(jsonResponse(200, { ok: true, functions: [...functions.keys()] }, requestId), {
         outcome: "health",
       });
