@@ -12,16 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import httpx
 import psycopg
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
+from httpx_aiohttp import AiohttpTransport
 
 from devstack.net_dispatcher import drain, new_dispatch_client
 from devstack.simulators.pms.harness import configure, fast_registry, jobs
 from devstack.simulators.pms.harness import drain as drain_syncs
 from tests.factories import Factory
+from worker.errors import ConfigurationError
 from worker.http import new_client, new_waha_session
+from worker.pms.http import VendorApi
+from worker.pms.ratelimit import Rate
 from worker.url_guard import guarded_session_options
 from worker.waha.client import WahaClient
 from worker.waha.errors import SessionUnavailable, WahaConfigError
@@ -115,6 +120,22 @@ async def test_a_pms_sync_calls_no_local_api_url(db: Any, pool: Any, factory: Fa
     assert job["status"] == "failed"
     assert "the URL is not allowed: it must use https" in job["error"]
     assert internal.seen == []
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "fd00::1"])
+async def test_a_public_pms_name_resolving_to_an_internal_address_is_refused_when_connecting(address: str) -> None:
+    """The PMS client (httpx over aiohttp) checks resolved addresses the same way."""
+
+    def session() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            **guarded_session_options(allow_local=False, limit=5, resolver=RebindingResolver(address))
+        )
+
+    async with httpx.AsyncClient(transport=AiohttpTransport(client=session)) as client:
+        with pytest.raises(ConfigurationError, match=f"refused: api.hotel-example.com resolves to {address}"):
+            await VendorApi("generic", [Rate(20, 1.0)]).call(
+                client, "GET", "https://api.hotel-example.com/v1/reservations", credential="k", what="reservations"
+            )
 
 
 @pytest.mark.usefixtures("deployed_url_policy")

@@ -151,6 +151,21 @@ class AddressRefused(OSError):
         super().__init__(errno.EACCES, message)
 
 
+def address_refused_in(exc: BaseException) -> AddressRefused | None:
+    """The AddressRefused behind a client error (aiohttp and httpx wrap it), if any."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, AddressRefused):
+            return seen
+        os_error = getattr(seen, "os_error", None)  # aiohttp.ClientConnectorError keeps it here
+        if isinstance(os_error, AddressRefused):
+            return os_error
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class GuardedConnector(aiohttp.TCPConnector):
     """Checks every address it is about to connect to, after DNS (and its cache) answered."""
 
