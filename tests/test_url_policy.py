@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from devstack import paths
-from tests.factories import Factory
+from tests.factories import Factory, acting_as
 from worker.url_guard import address_refusal, url_refusal
 
 VECTORS: list[dict[str, Any]] = json.loads((paths.ROOT / "shared/vectors/outbound-urls.json").read_text())["urls"]
@@ -90,4 +90,27 @@ def test_urls_inside_pms_credentials_are_checked_too(db: psycopg.Connection[Any]
         db.execute(
             "select public.set_pms_credentials(%s, %s)",
             (config[0], json.dumps({"client_id": "x", "token_url": "https://10.1.2.3/connect/token"})),
+        )
+
+
+@pytest.mark.usefixtures("deployed_url_policy")
+def test_a_tenant_owner_through_the_api_gets_the_reason_not_a_permission_error(
+    db: psycopg.Connection[Any], factory: Factory
+) -> None:
+    """The check reads the platform setting, which tenant users cannot: it must still answer
+    with the rule, for an owner updating the tenant through PostgREST."""
+    tenant = factory.tenant()
+    owner = factory.member(tenant, "owner")
+    with acting_as(db, owner) as cur:
+        cur.execute(
+            "update public.tenants set notification_url = 'https://hooks.hotel-example.com/x' where id = %s",
+            (tenant.id,),
+        )
+        assert cur.rowcount == 1
+    with acting_as(db, owner) as cur, pytest.raises(psycopg.errors.CheckViolation, match="it points at a loopback"):
+        cur.execute("update public.tenants set notification_url = 'https://127.0.0.1/' where id = %s", (tenant.id,))
+    with acting_as(db, owner) as cur, pytest.raises(psycopg.errors.CheckViolation, match="link-local"):
+        cur.execute(
+            "insert into public.waha_configurations (tenant_id, base_url) values (%s, 'https://169.254.169.254')",
+            (tenant.id,),
         )
