@@ -20,9 +20,10 @@ bench: setup
 demo: setup
 	$(PY) -m devstack.demo
 
-# The worker alone, against the local database (`make db`).
+# The worker alone, against the local database (`make db`). Local development: tenants' URLs
+# may point at the simulators on 127.0.0.1 (never set WORKER_ALLOW_LOCAL_URLS in a deployment).
 worker: setup
-	WORKER_DATABASE_URL=$${WORKER_DATABASE_URL:-postgresql://postgres@127.0.0.1:54322/postgres} $(PY) -m worker
+	WORKER_ALLOW_LOCAL_URLS=$${WORKER_ALLOW_LOCAL_URLS:-true} WORKER_DATABASE_URL=$${WORKER_DATABASE_URL:-postgresql://postgres@127.0.0.1:54322/postgres} $(PY) -m worker
 
 db: setup
 	$(PY) -m devstack db
@@ -31,7 +32,7 @@ db: setup
 # (default: the database `make db` starts). Ctrl-C stops it. Users' tokens are checked with the
 # Supabase CLI's published local secret unless SUPABASE_JWKS, SUPABASE_URL or AUTH_JWT_SECRET is set.
 functions: setup
-	cd supabase/functions && ../../.venv/bin/deno run --allow-net --allow-env serve.ts --allow-local-jwt-secret
+	cd supabase/functions && ALLOW_LOCAL_URLS=$${ALLOW_LOCAL_URLS:-true} ../../.venv/bin/deno run --allow-net --allow-env serve.ts --allow-local-jwt-secret
 
 db-stop:
 	$(PY) -m devstack db-stop

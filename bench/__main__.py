@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.database_url:
             database.prepare(args.database_url)
+            database.allow_local_urls(args.database_url)  # the simulators listen on 127.0.0.1
             url = args.database_url
             env = report.environment(url)
             results = run_all(url, names, sizes, run_dir)
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             with cluster.throwaway_cluster() as pg:
                 print(f"throwaway PostgreSQL at {pg.url}", flush=True)
                 database.prepare(pg.url)
+                database.allow_local_urls(pg.url)  # the simulators listen on 127.0.0.1
                 env = report.environment(pg.url)
                 results = run_all(pg.url, names, sizes, run_dir)
         ok = True

@@ -164,6 +164,7 @@ def worker(database_url: str, run_dir: Path, name: str, **settings: object) -> S
         "WORKER_DATABASE_URL": database_url,
         "WORKER_HEALTH_PORT": "0",
         "WORKER_WORKER_ID": name,
+        "WORKER_ALLOW_LOCAL_URLS": "true",  # the WAHA simulator listens on 127.0.0.1
     }
     env.update({f"WORKER_{key.upper()}": str(value) for key, value in settings.items()})
     service = Service(

@@ -97,6 +97,14 @@ def pause_schedules(url: str) -> None:
         conn.execute("select cron.alter_job(j.jobid, active => false) from cron.job j where j.active")
 
 
+def allow_local_urls(url: str, allow: bool = True) -> None:
+    """The local-development URL setting (private.platform_settings): with it, tenants' URLs may
+    be http and point at 127.0.0.1, where the simulators listen. Off by default; tests and
+    `make demo` turn it on, the SSRF tests turn it off again."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("update private.platform_settings set allow_local_urls = %s", (allow,))
+
+
 def prepare(url: str, *, seed: bool = False) -> None:
     install_pg_net_emulation()
     bootstrap_platform(url)

@@ -8,6 +8,10 @@ only queues; this module does the worker's part, the same way: a batch is taken 
 httpx within each request's own timeout, and answered in `net._http_response` — status, headers
 and body, or `timed_out` / `error_msg` when no answer came.
 
+Unlike pg_net it also applies the outbound URL policy (worker/url_guard.py) when it connects:
+a URL to a private, loopback or metadata address is answered with an `error_msg` and never
+called, unless local URLs are allowed (`--allow-local-urls`; `make demo` does).
+
     python -m devstack.net_dispatcher --database-url postgresql://...   # serve until Ctrl-C
 """
 
@@ -26,6 +30,9 @@ from typing import Any
 import httpx
 import psycopg
 from psycopg.rows import dict_row
+
+from worker.http import new_client
+from worker.url_guard import UrlRefused
 
 _TAKE = """
 delete from net.http_request_queue q
@@ -81,6 +88,8 @@ async def perform(client: httpx.AsyncClient, request: dict[str, Any]) -> Outcome
         )
     except httpx.HTTPError as exc:
         return Outcome(id=request["id"], error_msg=str(exc) or type(exc).__name__)
+    except UrlRefused as exc:
+        return Outcome(id=request["id"], error_msg=str(exc))
     return Outcome(
         id=request["id"],
         status_code=response.status_code,
@@ -114,11 +123,17 @@ async def drain(conn: psycopg.AsyncConnection[Any], client: httpx.AsyncClient) -
     return total
 
 
-async def serve(url: str, stop: asyncio.Event, *, interval: float = 0.5) -> None:
+def new_dispatch_client(*, allow_local: bool) -> httpx.AsyncClient:
+    """The client requests are performed with: no redirects, the outbound URL policy at connect
+    time (each request brings its own timeout)."""
+    return new_client(timeout_seconds=30, max_connections=100, allow_local=allow_local)
+
+
+async def serve(url: str, stop: asyncio.Event, *, interval: float = 0.5, allow_local: bool = False) -> None:
     """Polls the queue until `stop` is set (pg_net's worker also polls)."""
     async with (
         await psycopg.AsyncConnection.connect(url, autocommit=True) as conn,
-        httpx.AsyncClient(follow_redirects=False) as client,
+        new_dispatch_client(allow_local=allow_local) as client,
     ):
         while not stop.is_set():
             if await dispatch_once(conn, client) == 0:
@@ -131,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     default_url = os.environ.get("DATABASE_URL") or os.environ.get("WORKER_DATABASE_URL")
     parser.add_argument("--database-url", default=default_url, help="default: $DATABASE_URL or $WORKER_DATABASE_URL")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between polls of an empty queue")
+    parser.add_argument(
+        "--allow-local-urls",
+        action="store_true",
+        help="local development: also call http, loopback and private addresses",
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         print("net_dispatcher: pass --database-url or set DATABASE_URL", file=sys.stderr)
@@ -141,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(args.database_url, stop, interval=args.interval)
+        await serve(args.database_url, stop, interval=args.interval, allow_local=args.allow_local_urls)
 
     try:
         asyncio.run(run())

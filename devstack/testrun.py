@@ -125,9 +125,11 @@ def main(names: list[str] | None = None) -> int:
     if external:
         database.prepare(external)
         database.pause_schedules(external)
+        database.allow_local_urls(external)
         return report(run_suites(external, chosen))
     with cluster.throwaway_cluster() as pg:
         print(f"throwaway PostgreSQL at {pg.url}", flush=True)
         database.prepare(pg.url)
         database.pause_schedules(pg.url)
+        database.allow_local_urls(pg.url)
         return report(run_suites(pg.url, chosen))

@@ -3,6 +3,10 @@
 -- local simulator, templates in English and German, and the usual automation rules.
 -- Every value here is for local use only.
 
+-- Local development: the simulators below listen on http://127.0.0.1, which the outbound URL
+-- policy refuses unless this setting is on (it is off in a deployment).
+update private.platform_settings set allow_local_urls = true;
+
 insert into auth.users (id, email, role, aud, email_confirmed_at)
 values
   ('d0000000-0000-4000-8000-000000000001', 'owner@demo-hotel.test', 'authenticated', 'authenticated', now()),

@@ -45,6 +45,8 @@ def database_url() -> Iterator[str]:
     with cluster.throwaway_cluster() as pg:
         database.prepare(pg.url)
         database.pause_schedules(pg.url)
+        # The simulators listen on 127.0.0.1 (tests/test_ssrf.py turns this off where it matters).
+        database.allow_local_urls(pg.url)
         os.environ["TEST_DATABASE_URL"] = pg.url
         yield pg.url
 
@@ -54,6 +56,17 @@ def clean_db(database_url: str) -> str:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(_TRUNCATE)
     return database_url
+
+
+@pytest.fixture
+def deployed_url_policy(database_url: str) -> Iterator[None]:
+    """The database as deployed: the local-development URL setting off for this test (the test
+    run turns it on, so that the simulators on 127.0.0.1 can be configured)."""
+    database.allow_local_urls(database_url, False)
+    try:
+        yield
+    finally:
+        database.allow_local_urls(database_url, True)
 
 
 @pytest.fixture
@@ -78,6 +91,7 @@ async def pool(clean_db: str) -> AsyncIterator[Pool]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    """The worker's kind of shared HTTP client (httpx over aiohttp)."""
-    async with new_client(timeout_seconds=10, max_connections=50) as client:
+    """The worker's kind of shared HTTP client (httpx over aiohttp), allowed to call the
+    simulators on 127.0.0.1."""
+    async with new_client(timeout_seconds=10, max_connections=50, allow_local=True) as client:
         yield client

@@ -14,7 +14,13 @@ from typing import Any
 
 class WorkerProcess:
     def __init__(self, database_url: str, **settings: Any) -> None:
-        self.env = {**os.environ, "WORKER_DATABASE_URL": database_url, "WORKER_HEALTH_PORT": "0"}
+        # The simulators listen on 127.0.0.1: the local-development URL setting is on.
+        self.env = {
+            **os.environ,
+            "WORKER_DATABASE_URL": database_url,
+            "WORKER_HEALTH_PORT": "0",
+            "WORKER_ALLOW_LOCAL_URLS": "true",
+        }
         self.env.update({f"WORKER_{k.upper()}": str(v) for k, v in settings.items()})
         self.process: asyncio.subprocess.Process | None = None
         self.lines: list[dict[str, Any]] = []

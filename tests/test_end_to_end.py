@@ -44,7 +44,7 @@ def _free_port() -> int:
 def functions_url(database_url: str) -> Iterator[str]:
     """The edge functions served by supabase/functions/serve.ts, as `make functions` does."""
     port = _free_port()
-    env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port)}
+    env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port), "ALLOW_LOCAL_URLS": "true"}
     process = subprocess.Popen(
         [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         cwd=paths.FUNCTIONS_DIR,
@@ -79,7 +79,9 @@ async def waha() -> AsyncIterator[WahaSimulator]:
 
 @pytest.fixture
 async def worker(clean_db: str) -> AsyncIterator[Worker]:
-    settings = Settings(database_url=clean_db, wakeup="poll", health_port=0, retry_base_seconds=1)
+    settings = Settings(
+        database_url=clean_db, wakeup="poll", health_port=0, retry_base_seconds=1, allow_local_urls=True
+    )
     resources = await open_resources(settings)
     yield Worker(settings, resources)
     await resources.close()

@@ -68,7 +68,7 @@ async def sim() -> AsyncIterator[WahaSimulator]:
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     # The worker's own kind of session, so timeouts and their classification are production's.
-    async with new_waha_session(timeout_seconds=5, max_connections=50) as session:
+    async with new_waha_session(timeout_seconds=5, max_connections=50, allow_local=True) as session:
         yield session
 
 
@@ -363,7 +363,7 @@ def unanswered() -> Iterator[str]:
 async def test_waha_that_never_accepts_the_connection_pauses_the_tenant(unanswered: str) -> None:
     # The worker's session gives up connecting before its total timeout, so the failure is known
     # to be a connect (nothing sent), not a lost answer.
-    async with new_waha_session(timeout_seconds=1, max_connections=5) as http:
+    async with new_waha_session(timeout_seconds=1, max_connections=5, allow_local=True) as http:
         with pytest.raises(SessionUnavailable) as raised:
             await WahaClient(http).send_text(Target(unanswered), GUEST, "Hello")
     assert str(raised.value) == (

@@ -12,7 +12,9 @@ async def test_a_task_that_ends_in_the_same_moment_as_the_stop_is_a_clean_exit(c
     """SIGTERM while the message loop sleeps between two claims: the loop ends in the same turn
     of the event loop as the stop itself. That is a clean exit (0), not "task stopped
     unexpectedly" (1), which would make an orchestrator count a crash on every deploy."""
-    settings = Settings(database_url=clean_db, wakeup="poll", health_port=0, shutdown_grace_seconds=5)
+    settings = Settings(
+        database_url=clean_db, wakeup="poll", health_port=0, shutdown_grace_seconds=5, allow_local_urls=True
+    )
     resources = await open_resources(settings)
     try:
         worker = Worker(settings, resources)

@@ -38,7 +38,7 @@ async def waha() -> AsyncIterator[WahaSimulator]:
 @pytest.fixture
 async def waha_http() -> AsyncIterator[aiohttp.ClientSession]:
     """The worker's kind of WAHA session."""
-    async with new_waha_session(timeout_seconds=10, max_connections=50) as session:
+    async with new_waha_session(timeout_seconds=10, max_connections=50, allow_local=True) as session:
         yield session
 
 

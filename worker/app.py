@@ -66,10 +66,16 @@ async def open_resources(settings: Settings) -> Resources:
     pool = await open_pool(
         settings.database_url, min_size=2, max_size=settings.pool_size, prepare_threshold=settings.prepare_threshold
     )
-    http = new_client(timeout_seconds=settings.waha_timeout_seconds, max_connections=settings.send_concurrency + 20)
+    http = new_client(
+        timeout_seconds=settings.waha_timeout_seconds,
+        max_connections=settings.send_concurrency + 20,
+        allow_local=settings.allow_local_urls,
+    )
     # Each send holds at most one WAHA connection; the 20 spare are for the session watchdog.
     waha_http = new_waha_session(
-        timeout_seconds=settings.waha_timeout_seconds, max_connections=settings.send_concurrency + 20
+        timeout_seconds=settings.waha_timeout_seconds,
+        max_connections=settings.send_concurrency + 20,
+        allow_local=settings.allow_local_urls,
     )
     return Resources(pool=pool, http=http, waha_http=waha_http)
 

@@ -8,6 +8,9 @@ PMS: httpx's API (worker/pms/ is written against it) with aiohttp underneath: ht
 connection pool (httpcore) scans every pooled connection on each request, which at hundreds of
 concurrent connections cost 5-10 ms of CPU per request; the aiohttp transport does the same work
 in well under 1 ms (bench/README.md has the measurements).
+
+Both refuse tenant URLs the outbound policy forbids (worker/url_guard.py), also at connect time,
+unless `allow_local` (WORKER_ALLOW_LOCAL_URLS, local development) is set.
 """
 
 from __future__ import annotations
@@ -16,15 +19,31 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from worker.url_guard import guarded_session_options
 
-def new_client(*, timeout_seconds: float, max_connections: int) -> httpx.AsyncClient:
+
+def new_client(*, timeout_seconds: float, max_connections: int, allow_local: bool = False) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+
+    def session() -> aiohttp.ClientSession:
+        # What AiohttpTransport would build itself, with the guarded connector.
+        return aiohttp.ClientSession(
+            **guarded_session_options(
+                allow_local=allow_local,
+                limit=max_connections,
+                keepalive_timeout=limits.keepalive_expiry,
+                ssl=httpx.create_ssl_context(),
+            )
+        )
+
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout_seconds), limits=limits, transport=AiohttpTransport(limits=limits)
+        timeout=httpx.Timeout(timeout_seconds), limits=limits, transport=AiohttpTransport(limits=limits, client=session)
     )
 
 
-def new_waha_session(*, timeout_seconds: float, max_connections: int) -> aiohttp.ClientSession:
+def new_waha_session(
+    *, timeout_seconds: float, max_connections: int, allow_local: bool = False
+) -> aiohttp.ClientSession:
     """The session WahaClient sends through. Must be created inside the running event loop and
     closed by its owner."""
     timeout = aiohttp.ClientTimeout(
@@ -36,7 +55,7 @@ def new_waha_session(*, timeout_seconds: float, max_connections: int) -> aiohttp
     )
     return aiohttp.ClientSession(
         # No per-host limit: many tenants' sessions live on one WAHA server.
-        connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=0),
+        **guarded_session_options(allow_local=allow_local, limit=max_connections, limit_per_host=0),
         timeout=timeout,
         # WAHA sets no cookies, and one jar across tenants' WAHA servers must not keep any.
         cookie_jar=aiohttp.DummyCookieJar(),

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     session_check_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="how often paused WhatsApp sessions are asked whether they are back"
     )
+    allow_local_urls: bool = Field(
+        default=False,
+        description="local development only: let tenants' WAHA/PMS URLs be http, any port, loopback or private",
+    )
     health_host: str = Field(default="0.0.0.0", description="address of /healthz, /readyz, /metrics")  # noqa: S104
     health_port: int = Field(default=8080, ge=0, le=65535, description="port of the health server (0: any)")
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600, description="time to finish in-flight work")

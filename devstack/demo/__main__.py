@@ -58,6 +58,8 @@ def fresh_database(root: Path, port: int) -> cluster.Cluster:
     pg.start()
     cluster.wait_until_ready(pg.url)
     database.prepare(pg.url, seed=True)
+    # `make demo` is local development: its simulators and receivers listen on 127.0.0.1.
+    database.allow_local_urls(pg.url)
     return pg
 
 
@@ -129,7 +131,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         await receiver.start()
         point_seed_at(pg.url, waha, pms, receiver)
         # pg_net's part: deliver the notifications the alert evaluation queues.
-        dispatcher_task = asyncio.create_task(net_dispatcher.serve(pg.url, stop, interval=0.3))
+        dispatcher_task = asyncio.create_task(net_dispatcher.serve(pg.url, stop, interval=0.3, allow_local=True))
         say(f"▶ WAHA simulator {waha.base_url}, PMS simulator {pms.base_url}")
         await functions.start()
         functions_url = f"http://127.0.0.1:{ports['functions']}/functions/v1"

@@ -75,7 +75,8 @@ def functions_service(database_url: str, port: int) -> Service:
         "functions",
         # The demo signs its users' tokens with the CLI's local secret (serve.ts says why it must ask).
         [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
-        {"SUPABASE_DB_URL": database_url, "PORT": str(port)},
+        # Local development: the WAHA simulator listens on http://127.0.0.1.
+        {"SUPABASE_DB_URL": database_url, "PORT": str(port), "ALLOW_LOCAL_URLS": "true"},
         cwd=paths.FUNCTIONS_DIR,
     )
 
@@ -87,6 +88,7 @@ def worker_service(database_url: str, health_port: int) -> Service:
         {
             "WORKER_DATABASE_URL": database_url,
             "WORKER_HEALTH_PORT": str(health_port),
+            "WORKER_ALLOW_LOCAL_URLS": "true",
             "WORKER_WAKEUP": "listen",
             "WORKER_POLL_INTERVAL_SECONDS": "2",
             "WORKER_SESSION_CHECK_SECONDS": "5",

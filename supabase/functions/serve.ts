@@ -9,12 +9,15 @@
 //                        then it trusts the Supabase CLI's published secret, which anyone can sign
 //                        with (make demo, make functions and the tests pass it; never a deployment)
 //   FUNCTIONS_URL        the URL WAHA should post webhooks to (default: this server)
+//   ALLOW_LOCAL_URLS     true: tenants' WAHA URLs may be http on local addresses (local
+//                        development only; `make demo` sets it; default off)
 //
 // Like the gateway it hands each function the path without /functions/v1, and it does not check
 // JWTs itself: waha-session verifies them, the webhook functions use their own schemes.
 import { connect, LOCAL_DB_URL } from "./_shared/db.ts";
 import { errorResponse, HttpError, jsonResponse, requestIdOf } from "./_shared/http.ts";
-import { stdoutSink } from "./_shared/log.ts";
+import { type LogSink, stdoutSink } from "./_shared/log.ts";
+import { allowLocalUrlsFromEnv } from "./_shared/url_guard.ts";
 import { createHandler as pmsWebhook } from "./pms-webhook/handler.ts";
 import { createHandler as wahaWebhook } from "./waha-webhook/handler.ts";
 import {
@@ -29,22 +32,85 @@ import { createHandler as wahaSession } from "./waha-session/handler.ts";
 
 export type Handler = (req: Request) => Promise<Response>;
 
-export function createRouter(functions: Record<string, Handler>): Handler {
+// Methods fetch's Request cannot carry (CONNECT, TRACE, TRACK): answered here, like any method
+// no function takes, instead of failing to build the Request for the function.
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/**
+ * Routes /functions/v1/<name>[/...] to the function of that name. `functions` is a Map, so a
+ * name only matches a function that was registered (never an object's built-ins such as
+ * `constructor` or `__proto__`). The router logs one JSON line for each answer it gives itself
+ * (404, 405, /health, 500); a function logs its own.
+ */
+export function createRouter(functions: ReadonlyMap<string, Handler>, log: LogSink = stdoutSink): Handler {
   return async (req: Request): Promise<Response> => {
-    const url = new URL(req.url);
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    const answer = (response: Response, fields: Record<string, unknown>): Response => {
+      log({
+        level: response.status >= 500 ? "error" : response.status >= 400 ? "warn" : "info",
+        fn: "router",
+        requestId,
+        method: req.method,
+        status: response.status,
+        latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        ...fields,
+      });
+      return response;
+    };
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return answer(errorResponse(new HttpError(400, "bad_request", "malformed URL"), requestId), {
+        outcome: "rejected",
+      });
+    }
     if (url.pathname === "/health") {
-      return jsonResponse(200, { ok: true, functions: Object.keys(functions) }, requestIdOf(req));
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return answer(
+          errorResponse(new HttpError(405, "method_not_allowed", "use GET", { allow: "GET, HEAD" }), requestId),
+          { outcome: "rejected", reason: `method ${req.method}` },
+        );
+      }
+      return answer(jsonResponse(200, { ok: true, functions: [...functions.keys()] }, requestId), {
+        outcome: "health",
+      });
     }
     const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
-    const handler = match ? functions[match[1]] : undefined;
-    if (!match || handler === undefined) {
-      const known = Object.keys(functions).map((n) => `/functions/v1/${n}`).join(", ");
-      return errorResponse(new HttpError(404, "not_found", `no such function; serving ${known}`), requestIdOf(req));
+    const name = match?.[1];
+    const handler = name === undefined ? undefined : functions.get(name);
+    if (match === null || handler === undefined) {
+      const known = [...functions.keys()].map((n) => `/functions/v1/${n}`).join(", ");
+      return answer(
+        errorResponse(new HttpError(404, "not_found", `no such function; serving ${known}`), requestId),
+        { outcome: "rejected", reason: "no such function" },
+      );
+    }
+    if (FORBIDDEN_METHODS.has(req.method.toUpperCase())) {
+      return answer(
+        errorResponse(
+          new HttpError(405, "method_not_allowed", "use POST", { allow: "POST, OPTIONS" }),
+          requestId,
+        ),
+        { fn: name, outcome: "rejected", reason: `method ${req.method}` },
+      );
     }
     const inner = new URL(url);
-    inner.pathname = `/${match[1]}${match[2] ?? ""}`;
-    // A fresh Request (not `new Request(inner, req)`, which would also copy req.signal).
-    return await handler(new Request(inner, { method: req.method, headers: req.headers, body: req.body }));
+    inner.pathname = `/${name}${match[2] ?? ""}`;
+    try {
+      // A fresh Request (not `new Request(inner, req)`, which would also copy req.signal).
+      return await handler(new Request(inner, { method: req.method, headers: req.headers, body: req.body }));
+    } catch (error) {
+      return answer(
+        errorResponse(new HttpError(500, "internal_error", "unexpected error; it has been logged"), requestId),
+        {
+          fn: name,
+          outcome: "error",
+          reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        },
+      );
+    }
   };
 }
 
@@ -56,6 +122,8 @@ export interface LocalServerOptions {
   jwtSecret?: string;
   verifyJwt?: JwtVerifier;
   functionsUrl?: string;
+  /** Local development only: waha-session may call http and local addresses (default false). */
+  allowLocalUrls?: boolean;
   signal?: AbortSignal;
   log?: (line: Record<string, unknown>) => void;
 }
@@ -76,16 +144,23 @@ export function serveFunctions(
   }, (req) => routing.router!(req));
   const url = `http://${server.addr.hostname}:${server.addr.port}`;
   const deps = { sql: () => sql, now: Date.now, log };
-  routing.router = createRouter({
-    "pms-webhook": pmsWebhook(deps),
-    "waha-webhook": wahaWebhook(deps),
-    "waha-session": wahaSession({
-      sql: () => sql,
-      log,
-      verifyJwt: options.verifyJwt ?? hs256Verifier(options.jwtSecret ?? LOCAL_JWT_SECRET),
-      functionsUrl: options.functionsUrl ?? `${url}/functions/v1`,
-    }),
-  });
+  routing.router = createRouter(
+    new Map<string, Handler>([
+      ["pms-webhook", pmsWebhook(deps)],
+      ["waha-webhook", wahaWebhook(deps)],
+      [
+        "waha-session",
+        wahaSession({
+          sql: () => sql,
+          log,
+          verifyJwt: options.verifyJwt ?? hs256Verifier(options.jwtSecret ?? LOCAL_JWT_SECRET),
+          functionsUrl: options.functionsUrl ?? `${url}/functions/v1`,
+          allowLocalUrls: options.allowLocalUrls ?? false,
+        }),
+      ],
+    ]),
+    log,
+  );
   server.finished.then(() => sql.end());
   return { server, url };
 }
@@ -110,6 +185,7 @@ if (import.meta.main) {
     hostname: env.get("HOST") ?? "127.0.0.1",
     verifyJwt: hasKeySource(keys) ? jwtVerifier(keys) : hs256Verifier(LOCAL_JWT_SECRET),
     functionsUrl: env.get("FUNCTIONS_URL"),
+    allowLocalUrls: allowLocalUrlsFromEnv(env),
     signal: controller.signal,
   });
   console.log(JSON.stringify({

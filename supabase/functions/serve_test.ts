@@ -5,6 +5,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { MAX_BODY_BYTES } from "./_shared/http.ts";
 import { serveFunctions } from "./serve.ts";
 import { LOCAL_JWT_SECRET } from "./waha-session/auth.ts";
+import { rawRequest } from "./_testing/raw_http.ts";
 import {
   accessToken,
   countEvents,
@@ -82,6 +83,46 @@ Deno.test("the local server routes /functions/v1/<name> to each function over HT
     controller.abort();
   }
 });
+
+Deno.test(
+  "names every object has are not functions, TRACE and TRACK are 405; each answer is logged",
+  opts,
+  async () => {
+    const controller = new AbortController();
+    const lines: Record<string, unknown>[] = [];
+    const { server } = serveFunctions({
+      databaseUrl: testDatabaseUrl(),
+      port: 0,
+      signal: controller.signal,
+      log: (line) => lines.push(line),
+    });
+    const port = server.addr.port;
+    try {
+      for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"]) {
+        lines.length = 0;
+        const res = await fetch(`http://127.0.0.1:${port}/functions/v1/${name}`, { method: "POST", body: "{}" });
+        assert.equal(res.status, 404, name);
+        assert.equal((await res.json()).error, "not_found");
+        assert.deepEqual(lines.map((l) => [l.fn, l.status, l.outcome]), [["router", 404, "rejected"]]);
+      }
+      for (const method of ["TRACE", "TRACK"]) {
+        lines.length = 0;
+        const res = await rawRequest(port, { method, target: "/functions/v1/pms-webhook/generic/x", headers: [] });
+        assert.equal(res.status, 405, method);
+        assert.equal(res.headers.get("allow"), "POST, OPTIONS");
+        assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+        assert.deepEqual(lines.map((l) => [l.fn, l.method, l.status]), [["pms-webhook", method, 405]]);
+      }
+      lines.length = 0;
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      await health.body?.cancel();
+      assert.deepEqual(lines.map((l) => [l.fn, l.status, l.outcome]), [["router", 200, "health"]]);
+    } finally {
+      controller.abort();
+      await server.finished;
+    }
+  },
+);
 
 Deno.test("`deno run serve.ts` serves the functions and stops cleanly on SIGTERM", opts, async () => {
   const port = freePort();

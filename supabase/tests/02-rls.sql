@@ -2,7 +2,7 @@
 -- The full role x table x command matrix lives in tests/test_rls_matrix.py; this file pins the
 -- exact errors a user sees.
 begin;
-select plan(12);
+select plan(15);
 
 insert into auth.users (id, email) values
   ('00000000-0000-0000-0000-00000000000a', 'owner-a@example.com'),
@@ -109,13 +109,41 @@ select throws_ok(
   'anon cannot create a tenant'
 );
 
--- ---- a new user creates a tenant --------------------------------------------------------------
+-- ---- a new user creates a tenant only with the platform's invitation ---------------------------
 reset role;
-insert into auth.users (id, email) values ('00000000-0000-0000-0000-00000000000d', 'new@example.com');
+insert into auth.users (id, email, email_confirmed_at) values
+  ('00000000-0000-0000-0000-00000000000d', 'new@example.com', now()),
+  ('00000000-0000-0000-0000-00000000000e', 'unconfirmed@example.com', null);
+select private.invite_tenant_owner('unconfirmed@example.com');
+set local role authenticated;
+select set_config('request.jwt.claims',
+  '{"sub": "00000000-0000-0000-0000-00000000000d", "role": "authenticated"}', true);
+select throws_ok(
+  $$select public.create_tenant('Hotel Uninvited')$$,
+  '42501',
+  'creating a hotel group needs an invitation from the platform',
+  'a signed-in user without an invitation cannot create a tenant'
+);
+select set_config('request.jwt.claims',
+  '{"sub": "00000000-0000-0000-0000-00000000000e", "role": "authenticated"}', true);
+select throws_ok(
+  $$select public.create_tenant('Hotel Unconfirmed')$$,
+  '42501',
+  'creating a hotel group needs an invitation from the platform',
+  'an invitation counts only for a confirmed e-mail address'
+);
+reset role;
+select private.invite_tenant_owner('NEW@example.com');
 set local role authenticated;
 select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000d", "role": "authenticated"}', true);
 select public.create_tenant('Hotel D');
+select throws_ok(
+  $$select public.create_tenant('Hotel D2')$$,
+  '42501',
+  'creating a hotel group needs an invitation from the platform',
+  'an invitation creates one tenant'
+);
 select results_eq(
   'select t.name, m.role::text from public.tenants t join public.tenant_members m on m.tenant_id = t.id',
   $$values ('Hotel D', 'owner')$$,

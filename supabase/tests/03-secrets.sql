@@ -1,6 +1,6 @@
 -- Secrets are set and rotated by owners and admins and never read back through the API.
 begin;
-select plan(11);
+select plan(15);
 
 insert into auth.users (id, email) values
   ('00000000-0000-0000-0000-00000000000a', 'owner-a@example.com'),
@@ -35,6 +35,25 @@ select throws_ok(
   '23514',
   'a Standard Webhooks secret looks like whsec_<base64>',
   'a malformed secret is refused with the reason'
+);
+-- The issue's secret: pasted without its base64 padding (16 bytes would be short, too).
+select throws_ok(
+  $$select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a', 'whsec_nderqRRxB+DXQnaUH4T5PQ')$$,
+  '23514',
+  'the base64 after whsec_ is 22 characters long: it must be a multiple of 4 (is its = padding missing?)',
+  'a Standard Webhooks secret without its base64 padding is refused, saying so'
+);
+select throws_ok(
+  $$select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a', 'whsec_eHh4eHh4eHh4eHh4eHh4eA==')$$,
+  '23514',
+  'a Standard Webhooks secret must encode 24 to 64 bytes; this one has 16',
+  'a Standard Webhooks secret of fewer than 24 bytes is refused'
+);
+select throws_ok(
+  $$select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a', 'whsec_eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXk=')$$,
+  '23514',
+  'a Standard Webhooks secret must encode 24 to 64 bytes; this one has 65',
+  'a Standard Webhooks secret of more than 64 bytes is refused'
 );
 select throws_ok(
   'select * from private.webhook_secrets',
@@ -81,18 +100,24 @@ select throws_ok(
 -- ---- rotation keeps the previous secret valid for the grace period ----------------------------
 reset role;
 select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a',
-  'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ==', '1 hour');
+  'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYS0yNA==', '1 hour');
 select is(
   (select secrets from internal.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
-  array['whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ==', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  array['whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYS0yNA==', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
   'after rotation the new and the previous secret are both active, newest first'
 );
 select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a',
   'whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', '1 hour');
 select is(
   (select secrets from internal.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
-  array['whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', 'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ=='],
+  array['whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', 'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYS0yNA=='],
   'a second rotation retires the oldest at once: never more than two active'
+);
+
+reset role;
+select lives_ok(
+  $$select private.validate_webhook_secret('standard_webhooks', 'whsec_enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6enp6eg==')$$,
+  'a Standard Webhooks secret of 64 bytes is accepted'
 );
 
 select * from finish();

@@ -25,6 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from worker.errors import ConfigurationError, PayloadError, TransientError, WorkerError
 from worker.pms.ratelimit import LIMITERS, Limiter, LimiterRegistry, Rate
+from worker.url_guard import UrlRefused, address_refused_in
 
 
 class NotFound(WorkerError):
@@ -147,9 +148,15 @@ class VendorApi:
                             data=form,
                             timeout=policy.timeout,
                         )
-                    except httpx.TimeoutException as exc:
-                        raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+                    except UrlRefused as exc:
+                        raise ConfigurationError(f"{self.provider} {what}: {exc}") from exc
                     except httpx.TransportError as exc:
+                        # The host resolves to an address the URL policy refuses: configuration.
+                        refused = address_refused_in(exc)
+                        if refused is not None:
+                            raise ConfigurationError(f"{self.provider} {what}: {refused.strerror}") from exc
+                        if isinstance(exc, httpx.TimeoutException):
+                            raise _Retryable(f"timed out ({type(exc).__name__})") from exc
                         raise _Retryable(f"unreachable ({type(exc).__name__}: {exc})") from exc
                     if response.status_code >= 500:
                         raise _Retryable(f"answered {response.status_code}: {_excerpt(response)}")

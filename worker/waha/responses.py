@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 import yarl
 
+from worker.url_guard import UrlRefused
 from worker.waha.errors import (
     InvalidNumber,
     SessionUnavailable,
@@ -228,6 +229,8 @@ def classify_transport(exc: aiohttp.ClientError | TimeoutError, *, base_url: str
             f"WAHA at {where} unreachable ({type(exc).__name__}: {reason}); "
             "sends paused until the session reports WORKING"
         )
+    if isinstance(exc, UrlRefused):
+        return WahaConfigError(f"the WAHA base URL is not allowed ({exc.reason}); sends paused")
     if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         return WahaConfigError(
             f"the WAHA base URL is not a usable URL ({type(exc).__name__}); is the base URL right?; sends paused"

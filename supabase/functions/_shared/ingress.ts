@@ -32,10 +32,13 @@ export interface StoredEvent {
   eventId: string;
   eventType: string;
   payload: unknown;
+  /** With `coalesce`: the entity the event is about. */
+  entityId?: string;
 }
 
 export type Interpretation =
-  | { kind: "store"; events: StoredEvent[] }
+  /** coalesce "mews": eventId is the change's key; one event with a queued one of that key. */
+  | { kind: "store"; events: StoredEvent[]; coalesce?: "mews" }
   | { kind: "ignore"; eventType: string; reason: string };
 
 export interface RequestFacts {
@@ -80,7 +83,59 @@ async function authContext(sql: Sql, source: string, provider: string, key: stri
   return { tenantId: rows[0].tenant_id, scheme: rows[0].auth_scheme, secrets: rows[0].secrets };
 }
 
+/**
+ * A data exception (22xxx) or constraint violation (23xxx) while storing means the event does
+ * not fit the table (a value too long, out of range, ...): the sender's data, so a 422 that
+ * names the reason, never a 500. Nothing was stored (the batch is one statement).
+ */
+function unstorable(error: unknown): HttpError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !/^2[23][0-9A-Z]{3}$/.test(code)) return null;
+  const constraint = (error as { constraint_name?: unknown }).constraint_name;
+  const what = typeof constraint === "string" && constraint !== "" ? ` (${constraint})` : "";
+  return new HttpError(
+    422,
+    "unprocessable_payload",
+    `the event cannot be stored: a value does not fit${what}`,
+    {},
+    `${code}: ${(error as Error).message}`.slice(0, 500),
+  );
+}
+
 async function store(
+  sql: Sql,
+  tenantId: string,
+  source: string,
+  provider: string,
+  interpretation: { events: StoredEvent[]; coalesce?: "mews" },
+  requestId: string,
+): Promise<{ event_id: string; duplicate: boolean }[]> {
+  try {
+    if (interpretation.coalesce === "mews") return await insertMews(sql, tenantId, interpretation.events, requestId);
+    return await insert(sql, tenantId, source, provider, interpretation.events, requestId);
+  } catch (error) {
+    throw unstorable(error) ?? error;
+  }
+}
+
+async function insertMews(
+  sql: Sql,
+  tenantId: string,
+  events: StoredEvent[],
+  requestId: string,
+): Promise<{ event_id: string; duplicate: boolean }[]> {
+  const batch = events.map((e) => ({
+    key: e.eventId,
+    event_type: e.eventType,
+    entity_id: e.entityId,
+    payload: e.payload,
+  }));
+  return await sql<{ event_id: string; duplicate: boolean }[]>`
+    select event_id, duplicate
+    from public.ingest_mews_events_v1(${tenantId}::uuid, ${sql.json(batch as postgres.JSONValue)}, ${requestId})`;
+}
+
+async function insert(
   sql: Sql,
   tenantId: string,
   source: string,
@@ -155,7 +210,7 @@ async function ingest(
     return jsonResponse(200, { received: 0, stored: 0, duplicates: 0, ignored: result.reason }, requestId);
   }
   line.eventType = eventTypesOf(result.events);
-  const rows = await store(deps.sql(), context.tenantId, spec.source, provider, result.events, requestId);
+  const rows = await store(deps.sql(), context.tenantId, spec.source, provider, result, requestId);
   const stored = rows.filter((r) => !r.duplicate).length;
   const duplicates = result.events.length - stored;
   Object.assign(line, {

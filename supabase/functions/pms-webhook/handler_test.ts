@@ -20,7 +20,6 @@ import {
   testSql,
 } from "../_testing/fixtures.ts";
 import { createHandler } from "./handler.ts";
-import { MEWS_DEDUPE_WINDOW_MS } from "./providers.ts";
 
 const sql = testSql();
 const deps = testDeps(sql);
@@ -273,7 +272,7 @@ Deno.test("mews: a batch becomes one row per event, each stored as a batch of on
     "CustomerUpdated",
   ]);
   rows.forEach((row, i) => {
-    assert.match(row.event_id, /^mews:[0-9a-f]{64}$/);
+    assert.match(row.event_id, /^mews:[0-9a-f]{64}:[0-9a-f-]{36}$/);
     assert.deepEqual(row.payload, {
       EnterpriseId: batch.EnterpriseId,
       IntegrationId: batch.IntegrationId,
@@ -287,25 +286,51 @@ Deno.test("mews: a batch becomes one row per event, each stored as a batch of on
   assert.equal(await countEvents(sql, tenant), 5);
 });
 
-Deno.test("mews: the same content in a later minute is a new event (a later change)", opts, async () => {
-  const tenant = await createTenant(sql, "mews-window");
-  const token = newToken();
-  await createPmsConfig(sql, tenant, "mews", "token", token);
-  const path = `/pms-webhook/mews/${tenant.webhookKey}`;
-  const body = JSON.stringify({
-    EnterpriseId: "851df8c8-90f2-4c4a-8e01-a4fc46b25178",
-    IntegrationId: "c8bee838-7fb1-4f4e-8fac-ac87008b2f90",
-    Events: [{ Discriminator: "ServiceOrderUpdated", Value: { Id: "bfee2c44-1f84-4326-a862-5289598f6e2d" } }],
-  });
-  let now = Date.UTC(2026, 10, 26, 10, 15, 5);
-  const clocked = createHandler({ ...testDeps(sql, () => now) });
-  assert.equal((await clocked(tokenRequest(path, body, token))).status, 202);
-  now += 30_000; // same minute: a duplicate
-  assert.equal((await clocked(tokenRequest(path, body, token))).status, 200);
-  now += MEWS_DEDUPE_WINDOW_MS; // next minute: a new change of the same reservation
-  assert.equal((await clocked(tokenRequest(path, body, token))).status, 202);
-  assert.equal(await countEvents(sql, tenant), 2);
-});
+Deno.test(
+  "mews: a delivery is one event while an earlier one is queued, across a minute boundary too",
+  opts,
+  async () => {
+    const tenant = await createTenant(sql, "mews-window");
+    const token = newToken();
+    await createPmsConfig(sql, tenant, "mews", "token", token);
+    const path = `/pms-webhook/mews/${tenant.webhookKey}`;
+    const event = (id: string) => ({ Discriminator: "ServiceOrderUpdated", Value: { Id: id } });
+    const body = JSON.stringify({
+      EnterpriseId: "851df8c8-90f2-4c4a-8e01-a4fc46b25178",
+      IntegrationId: "c8bee838-7fb1-4f4e-8fac-ac87008b2f90",
+      Events: [event("bfee2c44-1f84-4326-a862-5289598f6e2d"), event("7cccbdc6-73cf-4cd4-8056-6fd00f4d9699")],
+    });
+    // The issue's case: the same delivery at +59.9 s and at +60.1 s.
+    let now = Date.UTC(2026, 10, 26, 10, 15, 59, 900);
+    const clocked = createHandler({ ...testDeps(sql, () => now) });
+    assert.equal((await clocked(tokenRequest(path, body, token))).status, 202);
+    now += 200;
+    const again = await clocked(tokenRequest(path, body, token));
+    assert.equal(again.status, 200);
+    assert.deepEqual({ ...(await json(again)), request_id: null }, {
+      received: 2,
+      stored: 0,
+      duplicates: 2,
+      request_id: null,
+    });
+    assert.equal(await countEvents(sql, tenant), 2);
+
+    // Once the worker has taken the events, the same content may announce a later change: stored.
+    await sql`
+    update public.inbound_events
+    set status = 'processing', lease_owner = 'test-worker', lease_expires_at = now() + interval '1 minute'
+    where tenant_id = ${tenant.id}`;
+    assert.equal((await clocked(tokenRequest(path, body, token))).status, 202);
+    assert.equal(await countEvents(sql, tenant), 4);
+
+    // Copies arriving at the same moment are one event too.
+    const fresh = JSON.stringify({ ...JSON.parse(body), Events: [event(crypto.randomUUID())] });
+    const statuses = await Promise.all(Array.from({ length: 6 }, () => handle(tokenRequest(path, fresh, token))));
+    await Promise.all(statuses.map((r) => r.body?.cancel()));
+    assert.deepEqual(statuses.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 202]);
+    assert.equal(await countEvents(sql, tenant), 5);
+  },
+);
 
 Deno.test("mews: wrong, missing and rotated-out tokens are 401", opts, async () => {
   const tenant = await createTenant(sql, "mews-auth");
@@ -388,6 +413,56 @@ Deno.test(
     assert.equal((await handle(basicRequest(path, health, "apaleo:second-password-002"))).status, 200);
   },
 );
+
+Deno.test("apaleo: the longest topic and type the schema allows are stored; longer ones are 422", opts, async () => {
+  const tenant = await createTenant(sql, "apaleo-long");
+  await createPmsConfig(sql, tenant, "apaleo", "basic", "apaleo:long-password-00001");
+  const path = `/pms-webhook/apaleo/${tenant.webhookKey}`;
+  const event = (topic: string, type: string) =>
+    JSON.stringify({ ...(sample("apaleo", "reservation-created") as object), id: crypto.randomUUID(), topic, type });
+
+  const longest = await handle(basicRequest(path, event("T".repeat(64), "t".repeat(64)), "apaleo:long-password-00001"));
+  assert.equal(longest.status, 202);
+  await longest.body?.cancel();
+  assert.equal((await eventsOf(sql, tenant))[0].event_type, `${"t".repeat(64)}/${"t".repeat(64)}`);
+
+  // The issue's case: 100 and 100 characters (201 stored) used to pass the schema and fail the column.
+  const tooLong = await handle(
+    basicRequest(path, event("T".repeat(100), "t".repeat(100)), "apaleo:long-password-00001"),
+  );
+  assert.equal(tooLong.status, 422);
+  assert.equal((await json(tooLong)).error, "schema_violation");
+  assert.equal(await countEvents(sql, tenant), 1);
+});
+
+Deno.test("a value the table refuses is a 422 with the reason, not a 500, and nothing is stored", opts, async () => {
+  const tenant = await createTenant(sql, "apaleo-constraint");
+  await createPmsConfig(sql, tenant, "apaleo", "basic", "apaleo:constraint-pass-0001");
+  const path = `/pms-webhook/apaleo/${tenant.webhookKey}`;
+  // A stricter column for this tenant only stands in for any constraint the schema misses.
+  const name = `test_event_type_${tenant.id.slice(0, 8)}`;
+  await sql.unsafe(
+    `alter table public.inbound_events add constraint ${name}
+     check (tenant_id <> '${tenant.id}' or length(event_type) < 30) not valid`,
+  );
+  try {
+    const body = JSON.stringify({
+      ...(sample("apaleo", "reservation-created") as object),
+      topic: "Reservation",
+      type: "x".repeat(40),
+    });
+    const res = await handle(basicRequest(path, body, "apaleo:constraint-pass-0001"));
+    assert.equal(res.status, 422);
+    const answer = await json(res);
+    assert.equal(answer.error, "unprocessable_payload");
+    assert.match(String(answer.message), new RegExp(`cannot be stored: a value does not fit \\(${name}\\)`));
+    assert.equal(lastLine().outcome, "rejected");
+    assert.match(String(lastLine().reason), /^23514/);
+    assert.equal(await countEvents(sql, tenant), 0);
+  } finally {
+    await sql.unsafe(`alter table public.inbound_events drop constraint ${name}`);
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // Bad input: one test per case

@@ -13,14 +13,6 @@ export function isProvider(name: string): name is Provider {
   return (PROVIDERS as readonly string[]).includes(name);
 }
 
-/**
- * Mews sends no event id and no timestamp, and the same {Discriminator, Value.Id} every time a
- * reservation changes. Its derived id therefore includes the minute the delivery arrived:
- * deliveries of the same content within one minute (a retry, a duplicated burst) are one event,
- * while a later change of the same reservation is a new one. See the README for the trade-off.
- */
-export const MEWS_DEDUPE_WINDOW_MS = 60_000;
-
 type Facts = RequestFacts & { webhookId?: string };
 type Json = Record<string, unknown>;
 
@@ -66,16 +58,24 @@ function apaleo(body: Json): Interpretation {
   return { kind: "store", events: [{ eventId: checkEventId(body.id as string, "id"), eventType, payload: body }] };
 }
 
-async function mews(body: Json, facts: Facts): Promise<Interpretation> {
+/**
+ * Mews sends no event id and no time, and the same {Discriminator, Value.Id} every time an
+ * entity changes. The key is what identifies the change: enterprise, integration,
+ * discriminator and the whole Value (its Id, and a version or update time if Mews ever sends
+ * one). The database stores a delivery as one event with any still-queued event of the same
+ * key (public.ingest_mews_events_v1 says why that is safe), whatever the clock says.
+ */
+async function mews(body: Json): Promise<Interpretation> {
   const events = body.Events as Json[];
   if (events.length === 0) return { kind: "ignore", eventType: "(none)", reason: "empty Mews batch" };
-  const window = new Date(Math.floor(facts.nowMs / MEWS_DEDUPE_WINDOW_MS) * MEWS_DEDUPE_WINDOW_MS).toISOString();
   const envelope = { EnterpriseId: body.EnterpriseId, IntegrationId: body.IntegrationId };
   return {
     kind: "store",
+    coalesce: "mews",
     events: await Promise.all(events.map(async (event) => ({
-      eventId: await digest("mews", [body.EnterpriseId, body.IntegrationId, event.Discriminator, event.Value, window]),
+      eventId: await digest("mews", [body.EnterpriseId, body.IntegrationId, event.Discriminator, event.Value]),
       eventType: event.Discriminator as string,
+      entityId: (event.Value as Json).Id as string,
       // Stored as a batch of one, so the adapter reads the same shape Mews posts.
       payload: { ...envelope, Events: [event] },
     }))),
@@ -100,7 +100,7 @@ export function interpret(provider: Provider, body: unknown, facts: Facts): Inte
     case "apaleo":
       return apaleo(json);
     case "mews":
-      return mews(json, facts);
+      return mews(json);
     case "cloudbeds":
       return cloudbeds(json);
   }

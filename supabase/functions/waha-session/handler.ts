@@ -17,6 +17,7 @@ import { isTransientDbError } from "../_shared/db.ts";
 import { parseJson } from "../_shared/json.ts";
 import { type LogLine, type LogSink, stdoutSink } from "../_shared/log.ts";
 import { assertManager, authenticatedUser, type JwtVerifier, jwtVerifierFromEnv } from "./auth.ts";
+import { allowLocalUrlsFromEnv, type Resolver } from "../_shared/url_guard.ts";
 import { type SessionInfo, WahaClient, type WahaConnection, type WebhookConfig } from "./waha.ts";
 
 export const ACTIONS = ["status", "start", "restart", "qr", "pairing_code", "logout"] as const;
@@ -37,7 +38,11 @@ export interface SessionDeps {
   verifyJwt: JwtVerifier;
   /** Public URL of the functions, e.g. https://<project>.supabase.co/functions/v1. */
   functionsUrl: string;
+  /** Local development only (ALLOW_LOCAL_URLS): the tenant's WAHA may be http on a local address. */
+  allowLocalUrls: boolean;
   fetch?: typeof fetch;
+  /** DNS lookups for the URL check (tests simulate DNS with it). */
+  resolve?: Resolver;
 }
 
 const CORS = {
@@ -145,7 +150,9 @@ async function withQr(waha: WahaClient, info: SessionInfo) {
 async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<Record<string, unknown>> {
   const sql = deps.sql();
   const connection = await connectionOf(sql, command.tenantId);
-  const waha = new WahaClient(connection, deps.fetch);
+  const waha = new WahaClient(connection, deps.fetch, { allowLocal: deps.allowLocalUrls, resolve: deps.resolve });
+  // Before anything else happens for this action (e.g. a new webhook key for `start`).
+  await waha.assertUrlAllowed();
   switch (command.action) {
     case "status": {
       const info = await waha.getSession();
@@ -253,5 +260,11 @@ export function functionsUrlFromEnv(env: { get(key: string): string | undefined 
 }
 
 export function defaultDeps(): SessionDeps {
-  return { sql: sharedSql, log: stdoutSink, verifyJwt: jwtVerifierFromEnv(), functionsUrl: functionsUrlFromEnv() };
+  return {
+    sql: sharedSql,
+    log: stdoutSink,
+    verifyJwt: jwtVerifierFromEnv(),
+    functionsUrl: functionsUrlFromEnv(),
+    allowLocalUrls: allowLocalUrlsFromEnv(),
+  };
 }

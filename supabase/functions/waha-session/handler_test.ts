@@ -22,6 +22,7 @@ const handle = createHandler({
   log: (l) => lines.push(l),
   verifyJwt: hs256Verifier(TEST_JWT_SECRET),
   functionsUrl: "http://127.0.0.1:54321/functions/v1",
+  allowLocalUrls: true,
 });
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -70,6 +70,8 @@ Deno.test({
       databaseUrl: testDatabaseUrl(),
       port: 0,
       jwtSecret: TEST_JWT_SECRET,
+      // The simulator listens on http://127.0.0.1: local development's setting.
+      allowLocalUrls: true,
       signal: controller.signal,
       log: () => {},
     });

@@ -1,6 +1,12 @@
 // The few WAHA operations waha-session needs (WAHA OpenAPI 2026.9.2: Sessions and Pairing).
 // The API key goes into the X-Api-Key header and nowhere else: never into an answer or a log.
+//
+// The base URL is the tenant's: it is checked against the outbound URL policy before every
+// call (_shared/url_guard.ts), redirects are not followed, and nothing WAHA sends is passed on
+// as it came: each answer is reduced to the fields we expect, checked, or refused with our
+// own error (WAHA's text goes to the log only).
 import { HttpError } from "../_shared/http.ts";
+import { assertCallable, type Resolver, UrlRefused } from "../_shared/url_guard.ts";
 
 export const WAHA_TIMEOUT_MS = 10_000;
 
@@ -9,6 +15,18 @@ export interface WahaConnection {
   baseUrl: string;
   sessionName: string;
   apiKey: string | null;
+}
+
+/** WAHA's session statuses (OpenAPI: SessionStatus). */
+export const SESSION_STATUSES = ["STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"] as const;
+
+/** A QR code image is a few KiB; anything far larger is not one. */
+const MAX_QR_BASE64 = 512 * 1024;
+
+export interface GuardOptions {
+  /** Local development: http and local addresses allowed (ALLOW_LOCAL_URLS). */
+  allowLocal: boolean;
+  resolve?: Resolver;
 }
 
 export interface SessionInfo {
@@ -26,9 +44,30 @@ export interface WebhookConfig {
 }
 
 export class WahaClient {
-  constructor(private readonly connection: WahaConnection, private readonly fetcher: typeof fetch = fetch) {}
+  constructor(
+    private readonly connection: WahaConnection,
+    private readonly fetcher: typeof fetch = fetch,
+    private readonly guard: GuardOptions = { allowLocal: false },
+  ) {}
+
+  /** 409 waha_url_not_allowed unless the tenant's WAHA URL may be called now. */
+  async assertUrlAllowed(): Promise<void> {
+    try {
+      await assertCallable(this.connection.baseUrl, this.guard.allowLocal, this.guard.resolve);
+    } catch (error) {
+      if (!(error instanceof UrlRefused)) throw error;
+      throw new HttpError(
+        409,
+        "waha_url_not_allowed",
+        `this tenant's WAHA URL is not allowed: ${error.reason}; set a public https:// URL`,
+        {},
+        error.message,
+      );
+    }
+  }
 
   private async call(method: string, path: string, body?: unknown, accept = "application/json"): Promise<Response> {
+    await this.assertUrlAllowed();
     const headers: Record<string, string> = { accept };
     if (this.connection.apiKey) headers["x-api-key"] = this.connection.apiKey;
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -43,6 +82,8 @@ export class WahaClient {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(WAHA_TIMEOUT_MS),
+        // A redirect could point anywhere, including where the policy forbids.
+        redirect: "manual",
       });
     } catch (error) {
       throw new HttpError(
@@ -53,8 +94,8 @@ export class WahaClient {
         (error as Error).message,
       );
     }
-    if (response.ok || response.status === 404) return response;
-    const text = (await response.text()).slice(0, 300);
+    if ((response.ok && response.status < 300) || response.status === 404) return response;
+    const text = (await response.text().catch(() => "")).slice(0, 300);
     if (response.status === 401 || response.status === 403) {
       throw new HttpError(
         502,
@@ -65,17 +106,44 @@ export class WahaClient {
       );
     }
     if (response.status === 422) {
-      throw new HttpError(409, "wrong_session_status", `WAHA: ${wahaMessage(text)}`, {}, text);
+      throw new HttpError(
+        409,
+        "wrong_session_status",
+        "the WhatsApp session is not in a status that allows this action",
+        {},
+        text,
+      );
     }
     throw new HttpError(502, "waha_error", `WAHA answered ${response.status} to ${method} ${path}`, {}, text);
   }
 
-  private async json<T>(response: Response): Promise<T> {
+  private async json(response: Response): Promise<Record<string, unknown>> {
+    let parsed: unknown;
     try {
-      return await response.json() as T;
+      parsed = await response.json();
     } catch (error) {
       throw new HttpError(502, "waha_error", "WAHA sent an answer that is not JSON", {}, (error as Error).message);
     }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw unexpected("the answer is not a JSON object");
+    }
+    return parsed as Record<string, unknown>;
+  }
+
+  /** Only what we use of WAHA's session: its status (one of WAHA's) and its config. */
+  private sessionOf(answer: Record<string, unknown>): SessionInfo {
+    const status = answer.status;
+    if (typeof status !== "string" || !(SESSION_STATUSES as readonly string[]).includes(status)) {
+      throw unexpected(`session status ${JSON.stringify(status)?.slice(0, 40)}`);
+    }
+    const config = answer.config;
+    return {
+      name: this.connection.sessionName,
+      status,
+      config: config !== null && typeof config === "object" && !Array.isArray(config)
+        ? config as SessionInfo["config"]
+        : undefined,
+    };
   }
 
   private get session(): string {
@@ -89,40 +157,54 @@ export class WahaClient {
       await response.body?.cancel();
       return null;
     }
-    return await this.json<SessionInfo>(response);
+    return this.sessionOf(await this.json(response));
   }
 
   async createSession(config: Record<string, unknown>): Promise<SessionInfo> {
-    return await this.expectJson("POST", "api/sessions", { name: this.connection.sessionName, start: true, config });
+    return this.sessionOf(
+      await this.expectJson("POST", "api/sessions", { name: this.connection.sessionName, start: true, config }),
+    );
   }
 
   async updateSession(config: Record<string, unknown>): Promise<SessionInfo> {
-    return await this.expectJson("PUT", `api/sessions/${this.session}`, { config });
+    return this.sessionOf(await this.expectJson("PUT", `api/sessions/${this.session}`, { config }));
   }
 
   async start(): Promise<SessionInfo> {
-    return await this.expectJson("POST", `api/sessions/${this.session}/start`);
+    return this.sessionOf(await this.expectJson("POST", `api/sessions/${this.session}/start`));
   }
 
   async restart(): Promise<SessionInfo> {
-    return await this.expectJson("POST", `api/sessions/${this.session}/restart`);
+    return this.sessionOf(await this.expectJson("POST", `api/sessions/${this.session}/restart`));
   }
 
   async logout(): Promise<SessionInfo> {
-    return await this.expectJson("POST", `api/sessions/${this.session}/logout`, {});
+    return this.sessionOf(await this.expectJson("POST", `api/sessions/${this.session}/logout`, {}));
   }
 
   /** The QR code as a PNG (base64), as WAHA returns it for Accept: application/json. */
-  async qr(): Promise<{ mimetype: string; data: string }> {
-    return await this.expectJson("GET", `api/${this.session}/auth/qr?format=image`);
+  async qr(): Promise<{ mimetype: "image/png"; data: string }> {
+    const answer = await this.expectJson("GET", `api/${this.session}/auth/qr?format=image`);
+    const data = answer.data;
+    if (
+      answer.mimetype !== "image/png" || typeof data !== "string" || data.length === 0 ||
+      data.length > MAX_QR_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(data)
+    ) {
+      throw unexpected("the answer is not a PNG QR code");
+    }
+    return { mimetype: "image/png", data };
   }
 
   /** A code to type on the phone instead of scanning the QR code. */
   async requestCode(phoneNumber: string): Promise<{ code: string }> {
-    return await this.expectJson("POST", `api/${this.session}/auth/request-code`, { phoneNumber });
+    const answer = await this.expectJson("POST", `api/${this.session}/auth/request-code`, { phoneNumber });
+    if (typeof answer.code !== "string" || !/^[A-Za-z0-9-]{4,16}$/.test(answer.code)) {
+      throw unexpected("the answer is not a pairing code");
+    }
+    return { code: answer.code };
   }
 
-  private async expectJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async expectJson(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const response = await this.call(method, path, body);
     if (response.status === 404) {
       await response.body?.cancel();
@@ -132,17 +214,10 @@ export class WahaClient {
         `WAHA has no session "${this.connection.sessionName}"; start it first`,
       );
     }
-    return await this.json<T>(response);
+    return await this.json(response);
   }
 }
 
-function wahaMessage(text: string): string {
-  try {
-    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
-    const message = parsed.message ?? parsed.error;
-    if (typeof message === "string") return message;
-  } catch {
-    // not JSON: use the text
-  }
-  return text || "the session is not in the expected status";
+function unexpected(detail: string): HttpError {
+  return new HttpError(502, "waha_error", "WAHA sent an answer that is not what its API describes", {}, detail);
 }
