@@ -132,7 +132,7 @@ async function insertMews(
   }));
   return await sql<{ event_id: string; duplicate: boolean }[]>`
     select event_id, duplicate
-    from public.ingest_mews_events_v1(${tenantId}::uuid, ${sql.json(batch as postgres.JSONValue)}, ${requestId})`;
+    from internal.ingest_mews_events_v1(${tenantId}::uuid, ${sql.json(batch as postgres.JSONValue)}, ${requestId})`;
 }
 
 async function insert(

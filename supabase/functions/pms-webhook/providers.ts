@@ -63,7 +63,7 @@ function apaleo(body: Json): Interpretation {
  * entity changes. The key is what identifies the change: enterprise, integration,
  * discriminator and the whole Value (its Id, and a version or update time if Mews ever sends
  * one). The database stores a delivery as one event with any still-queued event of the same
- * key (public.ingest_mews_events_v1 says why that is safe), whatever the clock says.
+ * key (internal.ingest_mews_events_v1 says why that is safe), whatever the clock says.
  */
 async function mews(body: Json): Promise<Interpretation> {
   const events = body.Events as Json[];
