@@ -17,8 +17,15 @@ bench: setup
 
 # The whole local system: database, edge functions, worker, WAHA and PMS simulators, and a
 # hotel's day played through them (devstack/demo). Ctrl-C stops it all.
+# Options go in ARGS: make demo ARGS="--pace 0.3" (make itself would take --pace as its own).
 demo: setup
-	$(PY) -m devstack.demo
+	$(PY) -m devstack.demo $(ARGS)
+
+# The on-call engineer's CLI against the local database (make db / make demo):
+# make ops ARGS="status", make ops ARGS="dead-letters --json".
+.PHONY: ops
+ops: setup
+	WORKER_DATABASE_URL=$${WORKER_DATABASE_URL:-postgresql://postgres@127.0.0.1:54322/postgres} .venv/bin/hotel-worker ops $(ARGS)
 
 # The worker alone, against the local database (`make db`).
 worker: setup

@@ -5,16 +5,25 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import uvloop
-from loguru import logger
-from psycopg_pool import PoolTimeout
-
-from worker import log, signals
-from worker.app import Worker, open_resources
 from worker.settings import Settings, SettingsError, load_settings
+
+USAGE = """\
+usage: python -m worker [run]              run the worker (the default)
+       python -m worker ops COMMAND ...    the on-call engineer's tools (python -m worker ops --help)
+       python -m worker --help             this help
+
+Installed as .venv/bin/hotel-worker (same arguments), which works from any directory and
+without activating the virtualenv; `make ops ARGS="status"` runs it against the local database.
+
+The worker reads its configuration from the environment (or .env): WORKER_DATABASE_URL is
+required; README.md ("Configuration") lists the rest.
+"""
 
 
 async def _run(settings: Settings) -> int:
+    from worker import signals
+    from worker.app import Worker, open_resources
+
     resources = await open_resources(settings)
     try:
         worker = Worker(settings, resources)
@@ -30,14 +39,24 @@ def main(argv: list[str] | None = None) -> int:
         from worker.ops.cli import main as ops_main
 
         return ops_main(args[1:])
-    if args and args[0] not in ("run",):
-        print("usage: python -m worker [run | ops ...]", file=sys.stderr)
+    if args[:1] in (["-h"], ["--help"], ["help"]):
+        print(USAGE, end="")
+        return 0
+    if args and args != ["run"]:
+        print(f"python -m worker: unknown argument {args[0]!r}\n\n{USAGE}", end="", file=sys.stderr)
         return 2
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return 2
+    # Imported here, not at the top: `--help` and `ops` need none of the worker's runtime.
+    import uvloop
+    from loguru import logger
+    from psycopg_pool import PoolTimeout
+
+    from worker import log
+
     log.configure(settings.log_level, settings.log_json)
     try:
         # uvloop: the send path is event-loop bound (thousands of HTTP exchanges a second).

@@ -160,7 +160,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
                 say("\n── The day is over. Everything keeps running for you to inspect:")
             else:
                 scenario.cancel()
-        say(f"   WORKER_DATABASE_URL='{pg.url}' .venv/bin/python -m worker ops status")
+        say(f"   WORKER_DATABASE_URL='{pg.url}' .venv/bin/hotel-worker ops status")
         say(f"   psql '{pg.url}'      logs: {stack.LOG_DIR}")
         if args.exit_after_scenario:
             return 0

@@ -11,7 +11,11 @@
 
 Every command prints a table, or JSON with --json. The database comes from --database-url or
 WORKER_DATABASE_URL (the worker's own). Exit codes: 0 done, 1 could not be done (unknown id,
-nothing to replay, database unreachable; one line on stderr), 2 usage or configuration.
+nothing to replay, database unreachable; one line on stderr), 2 usage or configuration. With
+--json an error is JSON too, on stdout: {"error": "<reason>", "exit_code": <1 or 2>}.
+
+Run it as `.venv/bin/hotel-worker ops ...` (any directory, no activated virtualenv needed) or
+`make ops ARGS="status"` (against the local database of `make db` / `make demo`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 from psycopg.rows import dict_row
@@ -114,8 +118,9 @@ def cmd_dead_letters(store: OpsStore, args: argparse.Namespace) -> str:
             ("WHAT", lambda r: render.clip(r["what"], 40)),
             ("ATTEMPTS", lambda r: r["attempts"]),
             ("DEAD FOR", lambda r: render.ago(r["dead_since"])),
-            ("REASON", lambda r: render.clip(r["reason"], 90)),
+            ("REASON", lambda r: " ".join(str(r["reason"] or "-").split())),
         ],
+        wrap_last=70,
     )
     return f"{listing}\n\nreplay an event: ops replay <ID>; resend a message: ops resend <ID>"
 
@@ -227,12 +232,23 @@ def _who() -> str:
         return "on-call"
 
 
+class UsageError(Exception):
+    """A command line argparse refuses; str() is argparse's message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises instead of printing and exiting, so that --json can report usage errors as JSON."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON instead of a table")
     common.add_argument("--database-url", help="PostgreSQL URL (default: $WORKER_DATABASE_URL)")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m worker ops",
         description="Operator tools for the on-call engineer (RUNBOOK.md).",
     )
@@ -282,15 +298,29 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+def _fail(message: str, code: int, as_json: bool) -> int:
+    if as_json:
+        print(render.to_json({"error": message, "exit_code": code}))
+    else:
+        print(message, file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in argv
+    parser = _parser()
     try:
-        args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exc:  # argparse has printed the usage (or --help)
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        if not as_json:
+            parser.print_usage(sys.stderr)
+        return _fail(str(exc), 2, as_json)
+    except SystemExit as exc:  # --help has been printed
         return exc.code if isinstance(exc.code, int) else 2
     url = args.database_url or os.environ.get("WORKER_DATABASE_URL")
     if not url:
-        print("ops: set WORKER_DATABASE_URL or pass --database-url", file=sys.stderr)
-        return 2
+        return _fail("ops: set WORKER_DATABASE_URL or pass --database-url", 2, as_json)
     handler: Handler = args.handler
     try:
         with psycopg.connect(
@@ -299,14 +329,11 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute("set statement_timeout = '60s'")
             output = handler(OpsStore(conn), args)
     except OpsError as exc:
-        print(f"ops: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"ops: {exc}", 1, as_json)
     except psycopg.OperationalError as exc:
-        print(f"ops: cannot reach the database: {_first_line(exc)}", file=sys.stderr)
-        return 1
+        return _fail(f"ops: cannot reach the database: {_first_line(exc)}", 1, as_json)
     except psycopg.Error as exc:
-        print(f"ops: {_first_line(exc)}", file=sys.stderr)
-        return 1
+        return _fail(f"ops: {_first_line(exc)}", 1, as_json)
     print(output)
     return 0
 

@@ -146,4 +146,6 @@ class OpsStore:
             row = self._one("acknowledge_alert", {"id": alert_id, "by": by})
         except errors.NoDataFound as exc:
             raise NotFound(_reason(exc)) from None
+        except errors.ObjectNotInPrerequisiteState as exc:
+            raise OpsError(_reason(exc)) from None
         return bool(row and row["acknowledged"])
