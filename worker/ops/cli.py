@@ -218,7 +218,7 @@ def cmd_alerts(store: OpsStore, args: argparse.Namespace) -> str:
             ("RESOLVED", lambda r: render.ago(r["resolved_at"]) + " ago" if r["resolved_at"] else "-"),
             ("ACK", lambda r: r["acknowledged_by"] or "-"),
             ("NOTIFIED", _notified),
-            ("RUNBOOK", lambda r: r["runbook"]),
+            ("RUNBOOK", lambda r: f"{r['runbook']} ({r['runbook_url']})"),
         ],
     )
     return "\n".join([*head, listing] if not head else [*head, "", listing])

@@ -100,7 +100,7 @@ from ops.trace_request(%(request_id)s) t
 -- name: alerts
 select a.id, a.rule_key as rule, a.severity, a.status, a.tenant_id::text as tenant_id, t.name as tenant_name,
        a.summary, r.metric, a.value, r.comparison, a.threshold, a.opened_at, a.last_seen_at, a.resolved_at,
-       a.acknowledged_at, a.acknowledged_by, r.runbook,
+       a.acknowledged_at, a.acknowledged_by, r.runbook, r.runbook_url,
        coalesce((select jsonb_agg(jsonb_build_object('event', n.event, 'target', n.target, 'status', n.status,
                                                      'attempts', n.attempts, 'error', n.last_error)
                                   order by n.id)
