@@ -42,6 +42,12 @@ functions: setup
 db-stop:
 	$(PY) -m devstack db-stop
 
+# Pending migrations to DEPLOY_DATABASE_URL, inside a maintenance window only (docs/runbook.md,
+# "Maintenance windows"): make deploy, or make deploy ARGS="--force --reason '...'".
+.PHONY: deploy
+deploy: setup
+	$(PY) -m devstack deploy $(ARGS)
+
 db-reset: setup
 	$(PY) -m devstack db-reset
 
