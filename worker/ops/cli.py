@@ -6,7 +6,8 @@
     replay ID     bring a dead inbound event back into the queue (once)
     resend ID     send a dead, failed, cancelled or skipped message again (once)
     sync TENANT   ask for a PMS sync of a tenant (id or name), full or incremental
-    trace REQ     every stored row and state change of one request id, in order
+    trace ID      a request, reservation or sync job: every stored change, and with --log the
+                  worker's log lines, in order
     alerts        open alerts (or recent ones), evaluate now, acknowledge
 
 Every command prints a table, or JSON with --json. The database comes from --database-url or
@@ -26,12 +27,13 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import psycopg
 from psycopg.rows import dict_row
 
-from worker.ops import render
+from worker.ops import logs, render
 from worker.ops.store import OpsError, OpsStore
 
 Row = dict[str, Any]
@@ -157,24 +159,61 @@ def _detail(detail: dict[str, Any] | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in detail.items() if v is not None)
 
 
+def _log_files(args: argparse.Namespace) -> list[Path]:
+    given = args.log or [p for p in os.environ.get("WORKER_LOG_FILE", "").split(os.pathsep) if p]
+    files = [Path(p) for p in given]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise OpsError(f"no log file {', '.join(missing)}")
+    return files
+
+
+def _trace_steps(store: OpsStore, args: argparse.Namespace) -> tuple[str, list[Row], str]:
+    """What the id names, its steps from the database and the worker's logs, and the log query."""
+    kind = store.trace_kind(args.id) if args.kind == "auto" else args.kind
+    if kind == "reservation":
+        steps = store.trace_reservation(args.id)
+    elif kind == "job":
+        steps = store.trace_job(args.id)
+    else:
+        steps = store.trace(args.id)
+    request_ids = {str(s["request_id"]) for s in steps if s.get("request_id")}
+    key = {"reservation": "reservationId", "job": "jobId", "request": "requestId"}[kind]
+    query = " OR ".join([f'{key}:"{args.id}"'] + [f'requestId:"{r}"' for r in sorted(request_ids - {args.id})])
+    files = _log_files(args)
+    if files:
+        steps += logs.matching_steps(
+            files,
+            request_ids | ({args.id} if kind == "request" else set()),
+            job_id=args.id if kind == "job" else None,
+            reservation_id=args.id if kind == "reservation" else None,
+        )
+        steps.sort(key=lambda s: s["at"])
+    return kind, steps, query
+
+
 def cmd_trace(store: OpsStore, args: argparse.Namespace) -> str:
-    steps = store.trace(args.request_id)
+    kind, steps, query = _trace_steps(store, args)
     if args.json:
-        return render.to_json({"request_id": args.request_id, "steps": steps})
+        return render.to_json({"kind": kind, "id": args.id, "steps": steps, "log_query": query})
     listing = render.table(
         steps,
         [
             ("TIME", lambda r: render.precise_time(r["at"])),
             ("ENTITY", lambda r: r["entity"]),
             ("ID", lambda r: r["entity_id"]),
+            ("REQUEST", lambda r: r.get("request_id") or "-"),
             ("CHANGE", lambda r: r["change"]),
-            ("DETAIL", lambda r: render.clip(_detail(r["detail"]), 100)),
+            ("DETAIL", lambda r: _detail(r["detail"])),
         ],
+        wrap_last=80,
     )
-    tenants = sorted({str(s["tenant_id"]) for s in steps})
+    tenants = sorted({str(s["tenant_id"]) for s in steps if s["tenant_id"]})
+    from_logs = sum(1 for s in steps if s["entity"] == "log")
+    logs_note = f" ({from_logs} from the worker's log)" if from_logs else ""
     return (
-        f"request {args.request_id}: {len(steps)} steps, tenant {', '.join(tenants)}\n\n{listing}\n\n"
-        f'its log lines: requestId:"{args.request_id}"'
+        f"{kind} {args.id}: {len(steps)} steps{logs_note}, tenant {', '.join(tenants)}\n\n{listing}\n\n"
+        f"its log lines: {query}"
     )
 
 
@@ -278,8 +317,19 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--provider", choices=PROVIDERS, help="only this PMS (default: every active one)")
     sync.set_defaults(handler=cmd_sync)
 
-    trace = sub.add_parser("trace", parents=[common], help="everything stored for one request id, in order")
-    trace.add_argument("request_id", metavar="REQUEST_ID")
+    trace = sub.add_parser(
+        "trace", parents=[common], help="one request, reservation or sync job: what was stored and logged, in order"
+    )
+    trace.add_argument("id", metavar="ID", help="a request id, a reservation id or a sync job id")
+    trace.add_argument(
+        "--kind", choices=("auto", "request", "reservation", "job"), default="auto", help="what ID is (default: found)"
+    )
+    trace.add_argument(
+        "--log",
+        action="append",
+        metavar="FILE",
+        help="the worker's JSON log to merge in (repeatable; default: $WORKER_LOG_FILE)",
+    )
     trace.set_defaults(handler=cmd_trace)
 
     alerts = sub.add_parser("alerts", parents=[common], help="open alerts; --evaluate, --ack")

@@ -28,6 +28,14 @@ class NotFound(OpsError):
     """The id or name given matches nothing."""
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _reason(exc: psycopg.Error) -> str:
     return (exc.diag.message_primary or str(exc)).strip().splitlines()[0]
 
@@ -60,6 +68,30 @@ class OpsStore:
         rows = self._rows("trace", {"request_id": request_id})
         if not rows:
             raise NotFound(f"nothing is stored for request id {request_id!r}")
+        return rows
+
+    def trace_kind(self, ref: str) -> str:
+        """'reservation' or 'job' when ref is the id of one, else 'request'."""
+        if not _is_uuid(ref):
+            return "request"
+        row = self._one("trace_kind", {"ref": ref})
+        assert row is not None
+        return str(row["kind"])
+
+    def trace_reservation(self, reservation_id: str) -> list[Row]:
+        if not _is_uuid(reservation_id):
+            raise OpsError(f"{reservation_id!r} is not a reservation id (a UUID)")
+        rows = self._rows("trace_reservation", {"id": reservation_id})
+        if not rows:
+            raise NotFound(f"reservation {reservation_id} not found")
+        return rows
+
+    def trace_job(self, job_id: str) -> list[Row]:
+        if not _is_uuid(job_id):
+            raise OpsError(f"{job_id!r} is not a sync job id (a UUID)")
+        rows = self._rows("trace_job", {"id": job_id})
+        if not rows:
+            raise NotFound(f"sync job {job_id} not found")
         return rows
 
     def alerts(self, include_resolved: bool = False, tenant_id: str | None = None) -> list[Row]:

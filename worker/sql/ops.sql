@@ -94,8 +94,25 @@ from public.sync_jobs j
 where j.id = %(id)s::uuid
 
 -- name: trace
-select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail
+select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail,
+       %(request_id)s::text as request_id
 from ops.trace_request(%(request_id)s) t
+
+-- name: trace_kind
+-- What an id given to `ops trace` names: a reservation, a sync job, or else a request id.
+select case
+         when exists (select 1 from public.reservations r where r.id::text = lower(%(ref)s)) then 'reservation'
+         when exists (select 1 from public.sync_jobs j where j.id::text = lower(%(ref)s)) then 'job'
+         else 'request'
+       end as kind
+
+-- name: trace_reservation
+select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail, t.request_id
+from ops.trace_reservation(%(id)s::uuid) t
+
+-- name: trace_job
+select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail, t.request_id
+from ops.trace_job(%(id)s::uuid) t
 
 -- name: alerts
 select a.id, a.rule_key as rule, a.severity, a.status, a.tenant_id::text as tenant_id, t.name as tenant_name,
