@@ -25,7 +25,8 @@ demo: setup
 # make ops ARGS="status", make ops ARGS="dead-letters --json".
 .PHONY: ops
 ops: setup
-	WORKER_DATABASE_URL=$${WORKER_DATABASE_URL:-postgresql://postgres@127.0.0.1:54322/postgres} .venv/bin/hotel-worker ops $(ARGS)
+	WORKER_DATABASE_URL=$${WORKER_DATABASE_URL:-postgresql://postgres@127.0.0.1:54322/postgres} \
+	WORKER_LOG_FILE=$${WORKER_LOG_FILE:-.local/logs/worker.log} .venv/bin/hotel-worker ops $(ARGS)
 
 # The worker alone, against the local database (`make db`).
 worker: setup

@@ -12,6 +12,7 @@ set (every function takes p_now), never waited on:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -105,8 +106,6 @@ def test_emergency_maintenance_needs_an_hours_notice_and_tells_every_tenant_at_o
         WEDNESDAY + dt.timedelta(hours=1),
         WEDNESDAY,
     )["id"]
-    tick = one(db, "select * from ops.maintenance_tick(%s)", WEDNESDAY)
-    assert tick["notices_sent"] == 1
 
     [post] = requests_to(db, "https://told.test/ops")
     assert post["method"] == "POST" and post["headers"]["webhook-id"].startswith("mnt_")
@@ -121,8 +120,9 @@ def test_emergency_maintenance_needs_an_hours_notice_and_tells_every_tenant_at_o
     assert notice["components"] == ["database"]
     assert one(db, "select count(*) as n from ops.maintenance_notices")["n"] == 1  # the tenant without a URL: none
 
-    # Told once: later ticks send nothing new.
+    # Told once, at announcement: later ticks send nothing new.
     assert one(db, "select * from ops.maintenance_tick(%s)", WEDNESDAY + dt.timedelta(minutes=5))["notices_sent"] == 0
+    assert len(requests_to(db, "https://told.test/ops")) == 1
 
 
 def test_tenants_hear_of_the_scheduled_window_48_hours_ahead(db: Conn, factory: Factory, windows: None) -> None:
@@ -297,3 +297,63 @@ def test_deploy_command_applies_pending_migrations_only_in_a_window() -> None:
 
         again = run("--now", WEDNESDAY.isoformat())
         assert (again.returncode, again.stdout.strip()) == (0, "nothing to deploy: every migration is applied")
+
+
+def test_ops_maintenance_announces_lists_and_cancels_windows(
+    db: Conn,
+    factory: Factory,
+    windows: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    clean_db: str,
+) -> None:
+    from worker.ops.cli import main as ops_main
+
+    monkeypatch.setenv("WORKER_DATABASE_URL", clean_db)
+    tenant = factory.tenant("Listening Hotel")
+    db.execute("update public.tenants set notification_url = 'https://listen.test/ops' where id = %s", (tenant.id,))
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).isoformat()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+
+    code = ops_main(["maintenance", "--emergency", soon, "--reason", "disk", "--by", "ada"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "") and "at least 1 hour ahead" in err
+    code = ops_main(["maintenance", "--emergency", "2027-01-01T10:00", "--reason", "disk"])
+    assert code == 2 and "needs a time zone" in capsys.readouterr().err
+
+    code = ops_main(
+        [
+            "maintenance",
+            "--emergency",
+            later,
+            "--duration",
+            "30 minutes",
+            "--reason",
+            "replace a failing disk",
+            "--components",
+            "database",
+            "--by",
+            "ada",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.startswith("emergency maintenance window ") and "replace a failing disk" in out
+    row = next(line for line in out.splitlines() if "emergency" in line and "replace" in line)
+    assert "0/1" in row  # queued for the one tenant with a URL, not delivered yet
+    assert [r["url"] for r in requests_to(db, "https://listen.test/ops")] == ["https://listen.test/ops"]
+
+    listed = json.loads(_run_json(ops_main, capsys, ["maintenance", "--json"]))
+    [window] = [w for w in listed["windows"] if w["kind"] == "emergency"]
+    assert (window["components"], window["created_by"], window["in_force"]) == (["database"], "ada", False)
+    assert any(w["kind"] == "scheduled" for w in listed["windows"])  # the weekly ones ahead
+
+    code = ops_main(["maintenance", "--cancel", str(window["id"]), "--by", "ada"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and f"maintenance window {window['id']} cancelled" in out
+    assert ops_main(["maintenance", "--cancel", str(window["id"])]) == 1
+
+
+def _run_json(main: Any, capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    assert main(argv) == 0
+    return capsys.readouterr().out

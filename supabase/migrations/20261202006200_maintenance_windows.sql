@@ -178,7 +178,7 @@ as $$
   limit 1
 $$;
 
--- Announces emergency maintenance; tenants are told at once, so it must start an hour later at
+-- Announces emergency maintenance; tenants are told at once (the notices leave now), so it must start an hour later at
 -- the earliest (RUNBOOK.md: "Emergency: communicate 1 hour in advance").
 create function ops.schedule_emergency_maintenance(
   p_starts_at timestamptz,
@@ -212,6 +212,7 @@ begin
   values ('emergency', p_starts_at, p_starts_at + p_duration, p_components, p_reason, p_now, p_by, p_now)
   returning id into v_id;
   perform ops.queue_maintenance_notices(p_now);
+  perform ops.dispatch_maintenance_notices(p_now);
   return v_id;
 end
 $$;

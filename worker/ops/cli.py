@@ -9,6 +9,7 @@
     trace ID      a request, reservation or sync job: every stored change, and with --log the
                   worker's log lines, in order
     alerts        open alerts (or recent ones), evaluate now, acknowledge
+    maintenance   maintenance windows (in force, to come), deployments; announce an emergency
 
 Every command prints a table, or JSON with --json. The database comes from --database-url or
 WORKER_DATABASE_URL (the worker's own). Exit codes: 0 done, 1 could not be done (unknown id,
@@ -160,8 +161,10 @@ def _detail(detail: dict[str, Any] | None) -> str:
 
 
 def _log_files(args: argparse.Namespace) -> list[Path]:
-    given = args.log or [p for p in os.environ.get("WORKER_LOG_FILE", "").split(os.pathsep) if p]
-    files = [Path(p) for p in given]
+    """--log files (each must exist), else $WORKER_LOG_FILE's (those that exist: a default)."""
+    if not args.log:
+        return [Path(p) for p in os.environ.get("WORKER_LOG_FILE", "").split(os.pathsep) if p and Path(p).is_file()]
+    files = [Path(p) for p in args.log]
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
         raise OpsError(f"no log file {', '.join(missing)}")
@@ -215,6 +218,61 @@ def cmd_trace(store: OpsStore, args: argparse.Namespace) -> str:
         f"{kind} {args.id}: {len(steps)} steps{logs_note}, tenant {', '.join(tenants)}\n\n{listing}\n\n"
         f"its log lines: {query}"
     )
+
+
+COMPONENTS = ("database", "webhooks", "queues", "messages", "whatsapp", "pms", "auth")
+
+
+def _when(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {text}Z or {text}+00:00")
+    return value
+
+
+def cmd_maintenance(store: OpsStore, args: argparse.Namespace) -> str:
+    head: list[str] = []
+    if args.emergency is not None:
+        if not args.reason:
+            raise OpsError("an emergency window needs --reason (tenants read it)")
+        components = [c.strip() for c in args.components.split(",") if c.strip()]
+        unknown = [c for c in components if c not in COMPONENTS]
+        if unknown:
+            raise OpsError(f"unknown component(s) {', '.join(unknown)}; one of {', '.join(COMPONENTS)}")
+        window = store.announce_emergency(args.emergency, args.duration, args.reason, args.by, components)
+        head.append(f"emergency maintenance window {window} announced; tenants are being told")
+    if args.cancel is not None:
+        store.cancel_window(args.cancel, args.by)
+        head.append(f"maintenance window {args.cancel} cancelled")
+    found = store.maintenance()
+    if args.json:
+        return render.to_json(found)
+    windows = found["windows"]
+    listing = (
+        render.table(
+            windows,
+            [
+                ("ID", lambda r: r["id"]),
+                ("KIND", lambda r: r["kind"]),
+                ("STATE", lambda r: "cancelled" if r["cancelled_at"] else "IN FORCE" if r["in_force"] else "-"),
+                ("STARTS (UTC)", lambda r: render.timestamp(r["starts_at"])),
+                ("ENDS (UTC)", lambda r: render.timestamp(r["ends_at"])),
+                ("TOUCHES", lambda r: ",".join(r["components"])),
+                ("TENANTS TOLD", lambda r: f"{r['notices_delivered']}/{r['notices']}"),
+                ("REASON", lambda r: r["reason"]),
+            ],
+            wrap_last=60,
+        )
+        if windows
+        else "no maintenance windows"
+    )
+    deployments = [
+        f"  {d['id']}: {d['status']} {render.timestamp(d['started_at'])}, {len(d['migrations'])} migration(s), "
+        + (f"forced by {d['forced_by']}: {d['force_reason']}" if d["forced"] else f"in window {d['window_id']}")
+        for d in found["deployments"]
+    ]
+    tail = "\n\nrecent deployments:\n" + "\n".join(deployments) if deployments else ""
+    return "\n".join([*head, *([""] if head else []), listing]) + tail
 
 
 def _notified(row: Row) -> str:
@@ -331,6 +389,21 @@ def _parser() -> argparse.ArgumentParser:
         help="the worker's JSON log to merge in (repeatable; default: $WORKER_LOG_FILE)",
     )
     trace.set_defaults(handler=cmd_trace)
+
+    maintenance = sub.add_parser(
+        "maintenance", parents=[common], help="maintenance windows and deployments; announce an emergency window"
+    )
+    maintenance.add_argument(
+        "--emergency", type=_when, metavar="START", help="announce an emergency window starting then (>= 1 h ahead)"
+    )
+    maintenance.add_argument("--duration", default="1 hour", help="how long (a PostgreSQL interval; default 1 hour)")
+    maintenance.add_argument("--reason", help="what is done (the tenants' notice says it)")
+    maintenance.add_argument(
+        "--components", default="database,webhooks,queues", help=f"what it touches: {','.join(COMPONENTS)}"
+    )
+    maintenance.add_argument("--cancel", type=int, metavar="WINDOW_ID", help="cancel a window")
+    maintenance.add_argument("--by", default=_who(), help="who announces or cancels (default: the login name)")
+    maintenance.set_defaults(handler=cmd_maintenance)
 
     alerts = sub.add_parser("alerts", parents=[common], help="open alerts; --evaluate, --ack")
     alerts.add_argument("--all", action="store_true", help="also alerts resolved in the last 7 days")

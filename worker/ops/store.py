@@ -7,6 +7,7 @@ OpsError with a one-line reason the CLI prints as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -181,3 +182,26 @@ class OpsStore:
         except errors.ObjectNotInPrerequisiteState as exc:
             raise OpsError(_reason(exc)) from None
         return bool(row and row["acknowledged"])
+
+    # ---- maintenance windows --------------------------------------------------------------------
+    def maintenance(self) -> Row:
+        self._one("ensure_scheduled_windows")
+        return {"windows": self._rows("maintenance_windows"), "deployments": self._rows("deployments")}
+
+    def announce_emergency(
+        self, starts_at: dt.datetime, duration: str, reason: str, by: str, components: list[str]
+    ) -> int:
+        try:
+            row = self._one(
+                "schedule_emergency",
+                {"starts_at": starts_at, "duration": duration, "reason": reason, "by": by, "components": components},
+            )
+        except (errors.InvalidParameterValue, errors.CheckViolation, errors.InvalidDatetimeFormat) as exc:
+            raise OpsError(_reason(exc)) from None
+        assert row is not None
+        return int(row["id"])
+
+    def cancel_window(self, window_id: int, by: str) -> None:
+        row = self._one("cancel_window", {"id": window_id, "by": by})
+        if not (row and row["cancelled"]):
+            raise NotFound(f"maintenance window {window_id} not found or already cancelled")

@@ -160,3 +160,36 @@ select d.connection_usage, d.connections_used, d.longest_query_seconds,
        (select count(*) filter (where a.severity = 'warning') from ops.alerts a where a.status = 'open')
          as open_warning
 from ops.database_metrics() d
+
+-- name: ensure_scheduled_windows
+select ops.ensure_scheduled_windows() as created
+
+-- name: maintenance_windows
+-- The window in force, the ones to come, and those of the last 7 days, with their notices.
+select w.id, w.kind, w.starts_at, w.ends_at, w.components::text[] as components, w.reason, w.notice_at,
+       w.created_by, w.cancelled_at, w.cancelled_by,
+       (w.starts_at <= now() and now() < w.ends_at and w.cancelled_at is null) as in_force,
+       coalesce(n.total, 0) as notices, coalesce(n.delivered, 0) as notices_delivered,
+       coalesce(n.failed, 0) as notices_failed
+from ops.maintenance_windows w
+left join lateral (
+  select count(*) as total, count(*) filter (where x.status = 'delivered') as delivered,
+         count(*) filter (where x.status = 'failed') as failed
+  from ops.maintenance_notices x where x.window_id = w.id
+) n on true
+where w.ends_at > now() - interval '7 days'
+order by w.starts_at, w.id
+
+-- name: schedule_emergency
+select ops.schedule_emergency_maintenance(%(starts_at)s, %(duration)s::interval, %(reason)s, %(by)s,
+                                          %(components)s::ops.component[]) as id
+
+-- name: cancel_window
+select ops.cancel_maintenance_window(%(id)s, %(by)s) as cancelled
+
+-- name: deployments
+select d.id, d.started_at, d.finished_at, d.status, d.migrations, d.window_id, d.forced, d.forced_by,
+       d.force_reason, d.error
+from ops.deployments d
+order by d.started_at desc, d.id desc
+limit 10
