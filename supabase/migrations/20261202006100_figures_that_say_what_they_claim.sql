@@ -400,7 +400,8 @@ create function ops.alert_text(p_rule_key text, p_value numeric, p_threshold num
 language sql stable
 set search_path = ''
 as $$
-  select r.summary || ': ' || replace(r.metric, '_', ' ') || ' ' || ops.format_figure(p_value, c.unit)
+  select r.summary || ': ' || replace(regexp_replace(r.metric, '_(minutes|seconds)$', ''), '_', ' ') || ' '
+         || ops.format_figure(p_value, c.unit)
          || ' ' || r.comparison || ' ' || ops.format_figure(p_threshold, c.unit)
          || case when c.unit in ('ratio', 'count') then ' over ' || (extract(epoch from r.lookback) / 60)::integer || ' min' else '' end
          || ' — runbook: ' || r.runbook_url
