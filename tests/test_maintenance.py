@@ -140,8 +140,15 @@ def test_tenants_hear_of_the_scheduled_window_48_hours_ahead(db: Conn, factory: 
 
 # ---- alerts during a window ---------------------------------------------------------------------
 def test_alerts_in_a_window_are_annotated_and_held_unless_critical_and_unrelated(
-    db: Conn, factory: Factory, windows: None
+    db: Conn,
+    factory: Factory,
+    windows: None,
+    clean_db: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from worker.ops.cli import main as ops_main
+
     db.execute("update ops.settings set oncall_webhook_url = 'https://oncall.test/page'")
     tenant = factory.tenant("Busy Hotel")
     db.execute("update public.tenants set notification_url = 'https://busy.test/ops' where id = %s", (tenant.id,))
@@ -191,6 +198,18 @@ def test_alerts_in_a_window_are_annotated_and_held_unless_critical_and_unrelated
     }
     pages = [r["body"]["alert"]["rule"] for r in requests_to(db, "https://oncall.test/page")]
     assert pages == ["message_delivery_failure_critical"]
+
+    # What the on-call engineer sees: the window in force, and which alerts opened in it.
+    monkeypatch.setenv("WORKER_DATABASE_URL", clean_db)
+    assert ops_main(["status"]) == 0
+    assert f"maintenance: emergency window {window} in force until" in capsys.readouterr().out
+    assert ops_main(["alerts", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["alerts"]
+    assert {a["rule"]: a["maintenance_window_id"] for a in listed} == {
+        "whatsapp_disconnected": window,
+        "webhook_processing_failure_critical": window,
+        "message_delivery_failure_critical": window,
+    }
 
     # The webhooks recover during the window: that alert resolves, and nobody is ever paged for it.
     db.execute("select public.replay_inbound_event(id) from public.inbound_events where tenant_id = %s", (tenant.id,))

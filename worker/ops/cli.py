@@ -103,6 +103,11 @@ def cmd_status(store: OpsStore, args: argparse.Namespace) -> str:
         f"longest running query {platform['longest_query_seconds']}s; "
         f"open alerts: {platform['open_alerts_all']} ({platform['open_alerts']} platform-wide)"
     )
+    if platform["maintenance_window_id"] is not None:
+        footer += (
+            f"\nmaintenance: {platform['maintenance_kind']} window {platform['maintenance_window_id']} in force until "
+            f"{render.timestamp(platform['maintenance_ends_at'])} (alerts held back unless critical and unrelated)"
+        )
     return f"{body}\n\n{footer}"
 
 
@@ -314,6 +319,7 @@ def cmd_alerts(store: OpsStore, args: argparse.Namespace) -> str:
             ("OPENED", lambda r: render.ago(r["opened_at"]) + " ago"),
             ("RESOLVED", lambda r: render.ago(r["resolved_at"]) + " ago" if r["resolved_at"] else "-"),
             ("ACK", lambda r: r["acknowledged_by"] or "-"),
+            ("WINDOW", lambda r: r["maintenance_window_id"] or "-"),
             ("NOTIFIED", _notified),
             ("RUNBOOK", lambda r: f"{r['runbook']} ({r['runbook_url']})"),
         ],

@@ -33,8 +33,10 @@ order by q.tenant_name, q.tenant_id
 select d.connections_used, d.connections_max, d.connection_usage, d.active, d.idle_in_transaction,
        d.waiting_on_locks, d.longest_query_seconds, d.statements_available,
        (select count(*) from ops.alerts a where a.tenant_id is null and a.status = 'open') as open_alerts,
-       (select count(*) from ops.alerts a where a.status = 'open') as open_alerts_all
+       (select count(*) from ops.alerts a where a.status = 'open') as open_alerts_all,
+       w.id as maintenance_window_id, w.kind as maintenance_kind, w.ends_at as maintenance_ends_at
 from ops.database_metrics() d
+left join ops.maintenance_window_at(now()) w on true
 
 -- name: dead_letters
 select 'inbound' as queue, e.id, e.tenant_id::text as tenant_id, t.name as tenant_name,
@@ -117,7 +119,7 @@ from ops.trace_job(%(id)s::uuid) t
 -- name: alerts
 select a.id, a.rule_key as rule, a.severity, a.status, a.tenant_id::text as tenant_id, t.name as tenant_name,
        a.summary, r.metric, a.value, r.comparison, a.threshold, a.opened_at, a.last_seen_at, a.resolved_at,
-       a.acknowledged_at, a.acknowledged_by, r.runbook, r.runbook_url,
+       a.acknowledged_at, a.acknowledged_by, r.runbook, r.runbook_url, a.maintenance_window_id,
        coalesce((select jsonb_agg(jsonb_build_object('event', n.event, 'target', n.target, 'status', n.status,
                                                      'attempts', n.attempts, 'error', n.last_error)
                                   order by n.id)
@@ -140,6 +142,7 @@ select ops.acknowledge_alert(%(id)s, %(by)s) as acknowledged
 -- Rates over the alert rules' window (15 minutes), state as it is now.
 select m.tenant_id::text as tenant_id, m.tenant_name,
        m.message_failure_rate, m.message_delivery_rate, m.webhook_failure_rate,
+       m.pms_webhook_failure_rate, m.waha_webhook_failure_rate, m.pms_webhooks_refused, m.waha_webhooks_refused,
        m.messages_sent, m.webhooks_received,
        q.inbound_due, q.messages_due, q.syncs_pending,
        q.inbound_retrying, q.messages_retrying, q.inbound_dead, q.messages_dead,
