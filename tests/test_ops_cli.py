@@ -346,6 +346,19 @@ def test_help_is_real_help_and_exits_0() -> None:
     assert unknown.returncode == 2 and "unknown argument 'sideways'" in unknown.stderr
 
 
+def test_outside_the_virtualenv_help_works_and_ops_says_what_to_run() -> None:
+    """-S: a Python without the project's packages (no site-packages), as outside the virtualenv."""
+    bare = [sys.executable, "-S", "-m", "worker"]
+    helped = subprocess.run([*bare, "--help"], cwd=paths.ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert helped.returncode == 0 and "hotel-worker" in helped.stdout
+    ops = subprocess.run(
+        [*bare, "ops", "status"], cwd=paths.ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert ops.returncode == 2
+    assert "lacks the worker's packages" in ops.stderr and ".venv/bin/hotel-worker ops" in ops.stderr
+    assert "Traceback" not in ops.stderr
+
+
 def test_with_json_errors_are_json_too(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run(capsys, "replay", "987654321", "--json")
     assert (code, err) == (1, "")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
-from worker.settings import Settings, SettingsError, load_settings
+if TYPE_CHECKING:
+    from worker.settings import Settings
 
 USAGE = """\
 usage: python -m worker [run]              run the worker (the default)
@@ -36,8 +38,15 @@ async def _run(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["ops"]:
-        from worker.ops.cli import main as ops_main
-
+        try:
+            from worker.ops.cli import main as ops_main
+        except ModuleNotFoundError as exc:  # a Python outside the project's virtualenv
+            print(
+                f"python -m worker ops: this Python lacks the worker's packages ({exc}); run "
+                '.venv/bin/hotel-worker ops ... (any directory) or make ops ARGS="..."',
+                file=sys.stderr,
+            )
+            return 2
         return ops_main(args[1:])
     if args[:1] in (["-h"], ["--help"], ["help"]):
         print(USAGE, end="")
@@ -45,12 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     if args and args != ["run"]:
         print(f"python -m worker: unknown argument {args[0]!r}\n\n{USAGE}", end="", file=sys.stderr)
         return 2
+    # Imported here, not at the top: `--help` needs nothing installed, `ops` none of the runtime.
+    from worker.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return 2
-    # Imported here, not at the top: `--help` and `ops` need none of the worker's runtime.
     import uvloop
     from loguru import logger
     from psycopg_pool import PoolTimeout
