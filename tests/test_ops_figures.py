@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+import pytest
 
-from tests.factories import Factory, Tenant
+from tests.factories import Factory, Tenant, acting_as
 
 Conn = psycopg.Connection[Any]
 
@@ -276,3 +277,34 @@ def test_session_refresh_failures_link_the_authentication_section(db: Conn) -> N
         " ('session_refresh_failures', 'authentication_down') order by key"
     ).fetchall()
     assert row == [("Authentication", "docs/runbook.md#authentication")] * 2
+
+
+def test_a_member_sees_only_their_own_tenants_refusals(db: Conn, factory: Factory) -> None:
+    mine = factory.tenant("Mine Hotel")
+    theirs = factory.tenant("Theirs Hotel")
+    member = factory.member(mine, "staff")
+    for tenant, count in ((mine, 2), (theirs, 5)):
+        refusals(
+            db,
+            {
+                "minute": "2026-12-02T09:00:00Z",
+                "tenant_id": str(tenant.id),
+                "source": "pms",
+                "provider": "generic",
+                "status": 401,
+                "reason": "unauthorized",
+                "count": count,
+            },
+        )
+    db.execute("update ops.webhook_refusals set minute = date_trunc('minute', now())")
+
+    with acting_as(db, member) as cur:
+        rows = cur.execute("select tenant_id, count from ops.webhook_refusals").fetchall()
+        assert [(r["tenant_id"], r["count"]) for r in rows] == [(mine.id, 2)]
+        seen = cur.execute(
+            "select tenant_id, pms_webhooks_refused from metrics.tenant_metrics(now() - interval '1 hour',"
+            " now() + interval '1 minute')"
+        ).fetchall()
+        assert [(r["tenant_id"], r["pms_webhooks_refused"]) for r in seen] == [(mine.id, 2)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            cur.execute("select public.record_webhook_refusals_v1('[]')")
