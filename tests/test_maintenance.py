@@ -370,6 +370,10 @@ def test_ops_maintenance_announces_lists_and_cancels_windows(
     code = ops_main(["maintenance", "--cancel", str(window["id"]), "--by", "ada"])
     out, _ = capsys.readouterr()
     assert code == 0 and f"maintenance window {window['id']} cancelled" in out
+    # The tenant was told; now it is told the window is off.
+    told, taken_back = requests_to(db, "https://listen.test/ops")
+    assert (told["body"]["type"], taken_back["body"]["type"]) == ("maintenance.scheduled", "maintenance.cancelled")
+    assert taken_back["body"]["maintenance"]["id"] == window["id"]
     assert ops_main(["maintenance", "--cancel", str(window["id"])]) == 1
 
 

@@ -83,6 +83,8 @@ create table ops.maintenance_notices (
   id bigint generated always as identity primary key,
   window_id bigint not null references ops.maintenance_windows (id) on delete cascade,
   tenant_id uuid not null references public.tenants (id) on delete cascade,
+  -- scheduled: the advance notice; cancelled: the window will not happen after all.
+  event text not null default 'scheduled' check (event in ('scheduled', 'cancelled')),
   url text not null,
   body jsonb not null,
   status text not null default 'pending' check (status in ('pending', 'sent', 'delivered', 'failed')),
@@ -95,7 +97,7 @@ create table ops.maintenance_notices (
   created_at timestamptz not null,
   sent_at timestamptz,
   delivered_at timestamptz,
-  unique (window_id, tenant_id)
+  unique (window_id, tenant_id, event)
 );
 
 create index maintenance_notices_due_idx on ops.maintenance_notices (next_attempt_at) where status = 'pending';
@@ -217,13 +219,32 @@ begin
 end
 $$;
 
-create function ops.cancel_maintenance_window(p_window_id bigint, p_by text) returns boolean
-language sql
+-- Tenants already told of the window hear that it is off.
+create function ops.cancel_maintenance_window(p_window_id bigint, p_by text, p_now timestamptz default now())
+returns boolean
+language plpgsql
 set search_path = ''
 as $$
-  update ops.maintenance_windows w set cancelled_at = now(), cancelled_by = p_by
-  where w.id = p_window_id and w.cancelled_at is null
-  returning true
+begin
+  update ops.maintenance_windows w set cancelled_at = p_now, cancelled_by = p_by
+  where w.id = p_window_id and w.cancelled_at is null;
+  if not found then
+    return false;
+  end if;
+  insert into ops.maintenance_notices (window_id, tenant_id, event, url, body, next_attempt_at, created_at)
+  select n.window_id, n.tenant_id, 'cancelled', n.url,
+         jsonb_build_object('type', 'maintenance.cancelled',
+                            'maintenance', (n.body -> 'maintenance') || jsonb_build_object('cancelled_at', p_now)),
+         p_now, p_now
+  from ops.maintenance_notices n
+  where n.window_id = p_window_id and n.event = 'scheduled' and n.status <> 'pending'
+  on conflict (window_id, tenant_id, event) do nothing;
+  -- Not told yet: nothing to take back.
+  delete from ops.maintenance_notices n
+  where n.window_id = p_window_id and n.event = 'scheduled' and n.status = 'pending';
+  perform ops.dispatch_maintenance_notices(p_now);
+  return true;
+end
 $$;
 
 -- ============================================================================================
@@ -252,7 +273,7 @@ begin
   cross join public.tenants t
   where w.cancelled_at is null and w.notice_at <= p_now and w.ends_at > p_now
     and t.notification_url is not null
-  on conflict (window_id, tenant_id) do nothing;
+  on conflict (window_id, tenant_id, event) do nothing;
   get diagnostics v_queued = row_count;
   return v_queued;
 end
@@ -469,7 +490,7 @@ revoke all on function ops.maintenance_window_at(timestamptz) from public, anon,
 revoke all on function ops.next_maintenance_window(timestamptz) from public, anon, authenticated;
 revoke all on function ops.schedule_emergency_maintenance(timestamptz, interval, text, text, ops.component[], timestamptz)
   from public, anon, authenticated;
-revoke all on function ops.cancel_maintenance_window(bigint, text) from public, anon, authenticated;
+revoke all on function ops.cancel_maintenance_window(bigint, text, timestamptz) from public, anon, authenticated;
 revoke all on function ops.queue_maintenance_notices(timestamptz) from public, anon, authenticated;
 revoke all on function ops.dispatch_maintenance_notices(timestamptz) from public, anon, authenticated;
 revoke all on function ops.alerts_note_maintenance() from public, anon, authenticated;
@@ -483,7 +504,7 @@ grant execute on function ops.maintenance_window_at(timestamptz) to service_role
 grant execute on function ops.next_maintenance_window(timestamptz) to service_role;
 grant execute on function ops.schedule_emergency_maintenance(timestamptz, interval, text, text, ops.component[], timestamptz)
   to service_role;
-grant execute on function ops.cancel_maintenance_window(bigint, text) to service_role;
+grant execute on function ops.cancel_maintenance_window(bigint, text, timestamptz) to service_role;
 grant execute on function ops.queue_maintenance_notices(timestamptz) to service_role;
 grant execute on function ops.dispatch_maintenance_notices(timestamptz) to service_role;
 grant execute on function ops.release_held_notifications(timestamptz) to service_role;
