@@ -48,9 +48,11 @@ as $$
     select m.id::text as id from public.message_logs m where m.reservation_id = p_reservation_id
   ),
   requests as (
+    -- History outlives deleted rows (30 days): only this tenant's rows can be this reservation's.
     select h.request_id from ops.state_history h
-    where (h.entity = 'reservation' and h.entity_id = p_reservation_id::text)
-       or (h.entity = 'message' and h.entity_id in (select x.id from messages x))
+    where h.tenant_id = (select r.tenant_id from public.reservations r where r.id = p_reservation_id)
+      and ((h.entity = 'reservation' and h.entity_id = p_reservation_id::text)
+           or (h.entity = 'message' and h.entity_id in (select x.id from messages x)))
     union
     select r.last_request_id from public.reservations r where r.id = p_reservation_id
     union
