@@ -17,8 +17,16 @@ bench: setup
 
 # The whole local system: database, edge functions, worker, WAHA and PMS simulators, and a
 # hotel's day played through them (devstack/demo). Ctrl-C stops it all.
+# Options go in ARGS: make demo ARGS="--pace 0.3" (make itself would take --pace as its own).
 demo: setup
-	$(PY) -m devstack.demo
+	$(PY) -m devstack.demo $(ARGS)
+
+# The on-call engineer's CLI against the local database (make db / make demo):
+# make ops ARGS="status", make ops ARGS="dead-letters --json".
+.PHONY: ops
+ops: setup
+	WORKER_DATABASE_URL=$${WORKER_DATABASE_URL:-postgresql://postgres@127.0.0.1:54322/postgres} \
+	WORKER_LOG_FILE=$${WORKER_LOG_FILE:-.local/logs/worker.log} .venv/bin/hotel-worker ops $(ARGS)
 
 # The worker alone, against the local database (`make db`). Local development: tenants' URLs
 # may point at the simulators on 127.0.0.1 (never set WORKER_ALLOW_LOCAL_URLS in a deployment).
@@ -36,6 +44,12 @@ functions: setup
 
 db-stop:
 	$(PY) -m devstack db-stop
+
+# Pending migrations to DEPLOY_DATABASE_URL, inside a maintenance window only (docs/runbook.md,
+# "Maintenance windows"): make deploy, or make deploy ARGS="--force --reason '...'".
+.PHONY: deploy
+deploy: setup
+	$(PY) -m devstack deploy $(ARGS)
 
 db-reset: setup
 	$(PY) -m devstack db-reset

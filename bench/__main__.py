@@ -4,6 +4,11 @@
     python -m bench --only wakeup,scale   # some of them (results printed, not written)
     python -m bench --smoke               # tiny sizes: does each still run end to end?
     python -m bench --database-url URL    # an existing, migrated database instead of a throwaway one
+    python -m bench --fast                # the throwaway PostgreSQL without fsync (flatters writes)
+
+The throwaway PostgreSQL is durable by default (fsync, synchronous_commit and full_page_writes
+on), as a Supabase database runs: write figures measured without fsync promise what production
+cannot give. The results say which settings were used.
 
 Each benchmark starts what it needs itself (the edge functions server, the WAHA simulator,
 worker processes) and stops it again; nothing is left running.
@@ -64,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, help="write <out>.json and <out>.md (default for a full run: bench/results/latest)"
     )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="run the throwaway PostgreSQL with fsync, synchronous_commit and full_page_writes off",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs after a good run")
     parser.add_argument(
         "--soak-minutes",
@@ -97,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             env = report.environment(url)
             results = run_all(url, names, sizes, run_dir)
         else:
-            with cluster.throwaway_cluster() as pg:
-                print(f"throwaway PostgreSQL at {pg.url}", flush=True)
+            with cluster.throwaway_cluster(durable=not args.fast) as pg:
+                settings = "fast: fsync off" if args.fast else "durable: fsync and synchronous_commit on"
+                print(f"throwaway PostgreSQL at {pg.url} ({settings})", flush=True)
                 database.prepare(pg.url)
                 database.allow_local_urls(pg.url)  # the simulators listen on 127.0.0.1
                 env = report.environment(pg.url)

@@ -21,7 +21,7 @@ def environment(database_url: str) -> dict[str, Any]:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             "select current_setting('server_version'), current_setting('jit'), current_setting('shared_buffers'),"
-            " current_setting('fsync'), current_setting('synchronous_commit')"
+            " current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')"
         ).fetchone()
     assert row is not None
     commit = subprocess.run(
@@ -46,6 +46,8 @@ def environment(database_url: str) -> dict[str, Any]:
             "shared_buffers": row[2],
             "fsync": row[3],
             "synchronous_commit": row[4],
+            "full_page_writes": row[5],
+            "durable": row[3] == "on" and row[4] == "on",
         },
     }
 
@@ -73,8 +75,16 @@ def markdown(results: list[Result], env: dict[str, Any], meta: dict[str, Any]) -
         "",
         f"`make bench` on {env['date']} (commit {env['git_commit']}), {env['cpus']} CPUs, load average at start "
         f"{env['load_average_at_start']}, PostgreSQL {env['postgres']['version']} (jit {env['postgres']['jit']}, "
-        f"shared_buffers {env['postgres']['shared_buffers']}, fsync {env['postgres']['fsync']}), "
+        f"shared_buffers {env['postgres']['shared_buffers']}, fsync {env['postgres']['fsync']}, "
+        f"synchronous_commit {env['postgres']['synchronous_commit']}), "
         f"Python {env['python']}. The whole run took {meta['seconds']:.0f} s.",
+        "",
+        (
+            "Durable settings (fsync and synchronous_commit on, as a Supabase database runs)."
+            if env["postgres"].get("durable")
+            else "**Fast settings (fsync or synchronous_commit off): write figures are flattered; "
+            "a durable database (Supabase) will not reach them.**"
+        ),
         "",
         "| benchmark | result | baseline (same run, same database) | ratio | how to read the ratio |",
         "| --- | --- | --- | --- | --- |",

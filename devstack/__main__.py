@@ -1,4 +1,4 @@
-"""python -m devstack {test [suite ...] | db | db-stop | db-reset}"""
+"""python -m devstack {test [suite ...] | db | db-stop | db-reset | deploy}"""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import shutil
 import sys
 
-from devstack import cluster, database, paths, testrun
+from devstack import cluster, database, deploy, paths, testrun
 from devstack.errors import DevstackError
 
 
@@ -46,10 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("db", help="start the local database (migrated, seeded on first start)")
     sub.add_parser("db-stop", help="stop the local database")
     sub.add_parser("db-reset", help="delete the local database and start a fresh seeded one")
+    deploy.add_arguments(
+        sub.add_parser("deploy", help="apply pending migrations, inside a maintenance window only (or --force)")
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "test":
             return testrun.main(args.suites)
+        if args.command == "deploy":
+            return deploy.main(args)
         return {"db": db_up, "db-stop": db_stop, "db-reset": db_reset}[args.command]()
     except DevstackError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ owned and run by the `postgres` user.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import socket
@@ -61,6 +62,9 @@ class Cluster:
     datadir: Path
     port: int
     sockdir: Path
+    # Durable: fsync, synchronous_commit and full_page_writes on, as a Supabase database runs
+    # (make bench). Off: the tests' fast settings, which a crash of the machine could corrupt.
+    durable: bool = False
 
     @property
     def url(self) -> str:
@@ -80,9 +84,11 @@ class Cluster:
                 "-c shared_preload_libraries=pg_cron",
                 "-c cron.database_name=postgres",
                 "-c max_connections=200",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
+                *(
+                    ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]
+                    if self.durable
+                    else ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+                ),
             ]
         )
         log = self.datadir.parent / "postgres.log"
@@ -126,11 +132,11 @@ def init_cluster(root: Path, port: int | None = None) -> Cluster:
 
 
 @contextlib.contextmanager
-def throwaway_cluster() -> Iterator[Cluster]:
+def throwaway_cluster(*, durable: bool = False) -> Iterator[Cluster]:
     """A cluster in a temporary directory, started, and removed on exit."""
     root = Path(tempfile.mkdtemp(prefix="hotelwa-pg-"))
     os.chmod(root, 0o755)  # noqa: S103 (the postgres user must reach the cluster inside)
-    cluster = init_cluster(root)
+    cluster = dataclasses.replace(init_cluster(root), durable=durable)
     try:
         cluster.start()
         yield cluster

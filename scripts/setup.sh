@@ -34,23 +34,31 @@ if ! cmp -s devstack/platform/pg_net/pg_net.control "$pgshare/pg_net.control" \
   fi
 fi
 
+# Progress on stderr, one line per step: the first run takes about a minute.
+step() { echo "setup: $*" >&2; }
+
 if [ ! -x .venv/bin/python ]; then
+  step "creating the Python virtualenv (.venv)"
   python3 -m venv .venv
 fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  step "installing Python packages from requirements.lock (first run: about a minute)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements.lock
   .venv/bin/python -m pip install -q --no-deps -e .
   touch "$stamp"
+  step "Python packages installed"
 fi
 
 if [ ! -x node_modules/.bin/supabase ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing the Supabase CLI from npm (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # The edge functions' npm packages, exactly as deno.lock pins them (--frozen fails on a lock
 # that no longer matches deno.json instead of rewriting it).
 if [ -f supabase/functions/deno.json ]; then
+  [ -d supabase/functions/node_modules ] || step "installing the edge functions' npm packages (deno.lock)"
   (cd supabase/functions && ../../.venv/bin/deno install --frozen --quiet)
 fi

@@ -86,6 +86,8 @@ def _assert_story(out: str) -> None:
         "🔔 alert resolved: [warning] whatsapp_disconnected",
         "booking_confirmation for Emma Rossi",
         "cancelled: guest opted out of WhatsApp messages",
+        'see them: make ops ARGS="dead-letters"',
+        "dead-lettered: PayloadError: not a canonical reservation: departure",
         "■ stopped",
     ]
     missing = [line for line in expected if line not in out]

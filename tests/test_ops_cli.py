@@ -282,7 +282,108 @@ def test_alerts_evaluate_acknowledge_and_resolve(
     ]
 
 
+def test_acknowledging_a_resolved_alert_is_refused(
+    db: Conn, factory: Factory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = factory.tenant("Fixed Itself Hotel")
+    factory.waha_configuration(tenant, status="SCAN_QR_CODE")
+    db.execute(
+        "update public.waha_configurations set status_changed_at = now() - interval '30 minutes' where tenant_id = %s",
+        (tenant.id,),
+    )
+    opened = run_json(capsys, "alerts", "--evaluate", "--tenant", str(tenant.id))["alerts"]
+    alert_id = opened[0]["id"]
+    db.execute("update public.waha_configurations set session_status = 'WORKING' where tenant_id = %s", (tenant.id,))
+    assert run_json(capsys, "alerts", "--evaluate", "--tenant", str(tenant.id))["alerts"] == []
+
+    code, out, err = run(capsys, "alerts", "--ack", str(alert_id), "--by", "bob")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"ops: alert {alert_id} resolved at ") and "nothing to acknowledge" in err
+    row = db.execute("select acknowledged_by from ops.alerts where id = %s", (alert_id,)).fetchone()
+    assert row == (None,)
+
+
+def test_long_dead_letter_reasons_are_wrapped_not_cut_off(
+    db: Conn, factory: Factory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = factory.tenant()
+    reason = (
+        "PayloadError: not a canonical reservation: departure 2026-12-01 is before arrival 2026-12-03; "
+        "the PMS sent guest.phone '+49 151 1234' which WhatsApp does not know, and the property BER-NORTH "
+        "has no time zone configured, so the stay cannot be placed on the hotel's calendar (END-OF-REASON)"
+    )
+    event = dead_event(db, tenant, error=reason)
+
+    code, out, err = run(capsys, "dead-letters")
+    assert code == 0, err
+    assert "END-OF-REASON" in out and "…" not in out
+    listing = out.split("\n\n")[0].splitlines()
+    row = next(i for i, line in enumerate(listing) if line.startswith(f"inbound  {event} "))
+    reason_column = listing[0].index("REASON")
+    # Continuation lines sit under the REASON column and carry the rest of the words, in order.
+    rest = [line[reason_column:] for line in listing[row + 1 :]]
+    assert all(line[:reason_column].strip() == "" for line in listing[row + 1 :])
+    assert " ".join([listing[row][reason_column:], *rest]).split() == reason.split()
+
+
 # ---- usage and configuration --------------------------------------------------------------------
+def test_help_is_real_help_and_exits_0() -> None:
+    for argv in (["-m", "worker", "--help"], ["-m", "worker", "ops", "--help"]):
+        result = subprocess.run(
+            [sys.executable, *argv], cwd=paths.ROOT, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert "ops" in result.stdout and len(result.stdout.splitlines()) > 5
+    worker_help = subprocess.run(
+        [sys.executable, "-m", "worker", "-h"], cwd=paths.ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "hotel-worker" in worker_help.stdout and "make ops" in worker_help.stdout
+    unknown = subprocess.run(
+        [sys.executable, "-m", "worker", "sideways"],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert unknown.returncode == 2 and "unknown argument 'sideways'" in unknown.stderr
+
+
+def test_outside_the_virtualenv_help_works_and_ops_says_what_to_run() -> None:
+    """-S: a Python without the project's packages (no site-packages), as outside the virtualenv."""
+    bare = [sys.executable, "-S", "-m", "worker"]
+    helped = subprocess.run([*bare, "--help"], cwd=paths.ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert helped.returncode == 0 and "hotel-worker" in helped.stdout
+    ops = subprocess.run(
+        [*bare, "ops", "status"], cwd=paths.ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert ops.returncode == 2
+    assert "lacks the worker's packages" in ops.stderr and ".venv/bin/hotel-worker ops" in ops.stderr
+    assert "Traceback" not in ops.stderr
+
+
+def test_with_json_errors_are_json_too(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = run(capsys, "replay", "987654321", "--json")
+    assert (code, err) == (1, "")
+    assert json.loads(out) == {"error": "ops: inbound event 987654321 not found", "exit_code": 1}
+
+    code, out, err = run(capsys, "replay", "not-a-number", "--json")
+    assert (code, err) == (2, "")
+    assert json.loads(out)["exit_code"] == 2 and "invalid int value" in json.loads(out)["error"]
+
+    url = f"postgresql://postgres@127.0.0.1:{cluster.free_port()}/postgres"
+    code, out, err = run(capsys, "status", "--json", "--database-url", url)
+    assert (code, err) == (1, "")
+    assert json.loads(out)["error"].startswith("ops: cannot reach the database:")
+
+    monkeypatch.delenv("WORKER_DATABASE_URL")
+    code, out, _ = run(capsys, "status", "--json")
+    assert (code, json.loads(out)) == (
+        2,
+        {"error": "ops: set WORKER_DATABASE_URL or pass --database-url", "exit_code": 2},
+    )
+
+
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     assert run(capsys)[0] == 2
     code, _, err = run(capsys, "replay", "not-a-number")
@@ -302,9 +403,9 @@ def test_an_unreachable_database_is_one_line_and_exit_1(capsys: pytest.CaptureFi
 def test_the_real_process(clean_db: str, factory: Factory) -> None:
     factory.tenant("Process Hotel")
     result = subprocess.run(
-        [sys.executable, "-m", "worker.ops.cli", "status", "--json"],
+        [str(paths.ROOT / ".venv" / "bin" / "hotel-worker"), "ops", "status", "--json"],
         env={**os.environ, "WORKER_DATABASE_URL": clean_db},
-        cwd=paths.ROOT,
+        cwd="/",  # the installed script works from any directory
         capture_output=True,
         text=True,
         timeout=60,

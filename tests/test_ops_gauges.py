@@ -51,8 +51,19 @@ async def test_per_tenant_figures_reach_prometheus(db: psycopg.Connection[Any], 
     factory.message(a, status="failed", last_error="WAHA 502", dedupe_key="f1")
     factory.message(a, status="dead", last_error="invalid number", dedupe_key="d1")
 
+    db.execute(
+        "select public.record_webhook_refusals_v1(jsonb_build_array(jsonb_build_object('minute', now(),"
+        " 'tenant_id', %s::text, 'source', 'pms', 'provider', 'generic', 'status', 401, 'reason', 'unauthorized',"
+        " 'count', 3)))",
+        (a.id,),
+    )
+
     assert await refresh_gauges(pool) == 2
     samples = scrape()
+    assert value(samples, "ops_tenant_webhooks_refused_15m", tenant=str(a.id), source="pms") == 3
+    assert value(samples, "ops_tenant_webhooks_refused_15m", tenant=str(a.id), source="waha") == 0
+    # Three refused, nothing stored: every PMS webhook attempted failed.
+    assert value(samples, "ops_tenant_webhook_failure_ratio", tenant=str(a.id), source="pms") == 1
     ta, tb = str(a.id), str(b.id)
     assert value(samples, "ops_tenant_info", tenant=ta, name="Gauge Hotel A") == 1
     assert value(samples, "ops_tenant_message_failure_ratio", tenant=ta) == pytest.approx(0.2)

@@ -73,6 +73,12 @@ def point_seed_at(url: str, waha: WahaSimulator, pms: GenericPmsSimulator, recei
         conn.execute("update public.pms_configurations set api_base_url = %s", (pms.base_url,))
         # The demo runs at any hour; the seed's quiet hours (21:00-08:00) would hold every message.
         conn.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
+        # Nor may a Sunday 02:00-04:00 UTC run have its alerts held back by the weekly window: the
+        # windows of the demo's own day are cancelled (`ops maintenance` still lists them).
+        conn.execute(
+            "update ops.maintenance_windows set cancelled_at = now(), cancelled_by = 'demo'"
+            " where kind = 'scheduled' and starts_at < now() + interval '1 day' and cancelled_at is null"
+        )
 
 
 def owner_token() -> str:
@@ -162,7 +168,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
                 say("\n── The day is over. Everything keeps running for you to inspect:")
             else:
                 scenario.cancel()
-        say(f"   WORKER_DATABASE_URL='{pg.url}' .venv/bin/python -m worker ops status")
+        say(f"   WORKER_DATABASE_URL='{pg.url}' .venv/bin/hotel-worker ops status")
         say(f"   psql '{pg.url}'      logs: {stack.LOG_DIR}")
         if args.exit_after_scenario:
             return 0

@@ -61,7 +61,10 @@ def describe(kind: str, row: dict[str, Any], before: dict[str, Any] | None) -> s
     status = row.get("status")
     if kind == "event":
         if before is None:
-            return f"⇢ {row['source']} webhook stored: {row['event_type']} (request {row['request_id'] or '-'})"
+            stored = f"⇢ {row['source']} webhook stored: {row['event_type']} (request {row['request_id'] or '-'})"
+            if status == "dead":  # stored and dead-lettered between two looks
+                return f"{stored}\n          ✗ event {row['id']} dead-lettered: {_short(row['last_error'])}"
+            return stored
         if status == "dead":
             return f"✗ event {row['id']} dead-lettered: {_short(row['last_error'])}"
         if status == "pending" and row.get("last_error"):
@@ -112,6 +115,8 @@ def _message(row: dict[str, Any], before: dict[str, Any] | None) -> str | None:
         due_later = row["scheduled_for"] and row["scheduled_for"] > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
         if status in ("skipped", "cancelled"):
             return f"✎ {who} {status}: {_short(row['last_error'])}"
+        if status == "dead":  # planned and dead-lettered between two looks
+            return f"✎ planned {who}\n          ✗ {who} dead: {_short(row['last_error'])}"
         if due_later:
             lines.append(f"✎ planned {who} at {_when(row['scheduled_for'], row['timezone'])}")
         else:

@@ -177,3 +177,20 @@ async def _play(world: World, after_step: Callable[[], Awaitable[None]]) -> None
     world.waha.receive(world.session, bruno.phone or "", "STOP")
     await world.pause(5)
     await after_step()
+
+    world.step("Two things go wrong for good: dead letters to practise `ops replay` and `ops resend` on")
+    frank = _booking("BK-1006", "Frank", "Weber", "+4915112340006", "de-DE", arrive_in=2, nights=2)
+    world.waha.mark_not_on_whatsapp(frank.phone or "")
+    await world.deliver(frank, "created")
+    world.say("   Frank's phone number is not on WhatsApp: his confirmation cannot be sent")
+    gina = _booking("BK-1007", "Gina", "Rossi", "+393471234007", "it-IT", arrive_in=4, nights=2)
+    gina = replace(gina, departure=gina.arrival - dt.timedelta(days=1))
+    await world.deliver(gina, "created")
+    world.say("   the PMS sends Gina's booking with her departure before her arrival")
+    await world.until(
+        "exists (select 1 from public.inbound_events where status = 'dead')"
+        " and exists (select 1 from public.message_logs where status = 'dead')"
+    )
+    world.say('   see them: make ops ARGS="dead-letters"; then ops replay <event id> / ops resend <message id>')
+    await world.pause(2)
+    await after_step()

@@ -45,7 +45,7 @@ select is(
      and (c.relkind <> 'S' or has_sequence_privilege('authenticated', c.oid, 'usage'))),
   array['metrics.alerts:select', 'metrics.pms_health:select', 'metrics.queue_depths:select',
         'metrics.waha_sessions:select', 'ops.alert_rules:select', 'ops.alerts:select',
-        'ops.pms_outages:select'],
+        'ops.pms_outages:select', 'ops.webhook_refusals:select'],
   'signed-in users may only read the metrics views and the tables behind them'
 );
 

@@ -6,12 +6,18 @@
     replay ID     bring a dead inbound event back into the queue (once)
     resend ID     send a dead, failed, cancelled or skipped message again (once)
     sync TENANT   ask for a PMS sync of a tenant (id or name), full or incremental
-    trace REQ     every stored row and state change of one request id, in order
+    trace ID      a request, reservation or sync job: every stored change, and with --log the
+                  worker's log lines, in order
     alerts        open alerts (or recent ones), evaluate now, acknowledge
+    maintenance   maintenance windows (in force, to come), deployments; announce an emergency
 
 Every command prints a table, or JSON with --json. The database comes from --database-url or
 WORKER_DATABASE_URL (the worker's own). Exit codes: 0 done, 1 could not be done (unknown id,
-nothing to replay, database unreachable; one line on stderr), 2 usage or configuration.
+nothing to replay, database unreachable; one line on stderr), 2 usage or configuration. With
+--json an error is JSON too, on stdout: {"error": "<reason>", "exit_code": <1 or 2>}.
+
+Run it as `.venv/bin/hotel-worker ops ...` (any directory, no activated virtualenv needed) or
+`make ops ARGS="status"` (against the local database of `make db` / `make demo`).
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import psycopg
 from psycopg.rows import dict_row
 
-from worker.ops import render
+from worker.ops import logs, render
 from worker.ops.store import OpsError, OpsStore
 
 Row = dict[str, Any]
@@ -96,6 +103,11 @@ def cmd_status(store: OpsStore, args: argparse.Namespace) -> str:
         f"longest running query {platform['longest_query_seconds']}s; "
         f"open alerts: {platform['open_alerts_all']} ({platform['open_alerts']} platform-wide)"
     )
+    if platform["maintenance_window_id"] is not None:
+        footer += (
+            f"\nmaintenance: {platform['maintenance_kind']} window {platform['maintenance_window_id']} in force until "
+            f"{render.timestamp(platform['maintenance_ends_at'])} (alerts held back unless critical and unrelated)"
+        )
     return f"{body}\n\n{footer}"
 
 
@@ -114,8 +126,9 @@ def cmd_dead_letters(store: OpsStore, args: argparse.Namespace) -> str:
             ("WHAT", lambda r: render.clip(r["what"], 40)),
             ("ATTEMPTS", lambda r: r["attempts"]),
             ("DEAD FOR", lambda r: render.ago(r["dead_since"])),
-            ("REASON", lambda r: render.clip(r["reason"], 90)),
+            ("REASON", lambda r: " ".join(str(r["reason"] or "-").split())),
         ],
+        wrap_last=70,
     )
     return f"{listing}\n\nreplay an event: ops replay <ID>; resend a message: ops resend <ID>"
 
@@ -152,25 +165,119 @@ def _detail(detail: dict[str, Any] | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in detail.items() if v is not None)
 
 
+def _log_files(args: argparse.Namespace) -> list[Path]:
+    """--log files (each must exist), else $WORKER_LOG_FILE's (those that exist: a default)."""
+    if not args.log:
+        return [Path(p) for p in os.environ.get("WORKER_LOG_FILE", "").split(os.pathsep) if p and Path(p).is_file()]
+    files = [Path(p) for p in args.log]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise OpsError(f"no log file {', '.join(missing)}")
+    return files
+
+
+def _trace_steps(store: OpsStore, args: argparse.Namespace) -> tuple[str, list[Row], str]:
+    """What the id names, its steps from the database and the worker's logs, and the log query."""
+    kind = store.trace_kind(args.id) if args.kind == "auto" else args.kind
+    if kind == "reservation":
+        steps = store.trace_reservation(args.id)
+    elif kind == "job":
+        steps = store.trace_job(args.id)
+    else:
+        steps = store.trace(args.id)
+    request_ids = {str(s["request_id"]) for s in steps if s.get("request_id")}
+    key = {"reservation": "reservationId", "job": "jobId", "request": "requestId"}[kind]
+    query = " OR ".join([f'{key}:"{args.id}"'] + [f'requestId:"{r}"' for r in sorted(request_ids - {args.id})])
+    files = _log_files(args)
+    if files:
+        steps += logs.matching_steps(
+            files,
+            request_ids | ({args.id} if kind == "request" else set()),
+            job_id=args.id if kind == "job" else None,
+            reservation_id=args.id if kind == "reservation" else None,
+        )
+        steps.sort(key=lambda s: s["at"])
+    return kind, steps, query
+
+
 def cmd_trace(store: OpsStore, args: argparse.Namespace) -> str:
-    steps = store.trace(args.request_id)
+    kind, steps, query = _trace_steps(store, args)
     if args.json:
-        return render.to_json({"request_id": args.request_id, "steps": steps})
+        return render.to_json({"kind": kind, "id": args.id, "steps": steps, "log_query": query})
     listing = render.table(
         steps,
         [
             ("TIME", lambda r: render.precise_time(r["at"])),
             ("ENTITY", lambda r: r["entity"]),
             ("ID", lambda r: r["entity_id"]),
+            ("REQUEST", lambda r: r.get("request_id") or "-"),
             ("CHANGE", lambda r: r["change"]),
-            ("DETAIL", lambda r: render.clip(_detail(r["detail"]), 100)),
+            ("DETAIL", lambda r: _detail(r["detail"])),
         ],
+        wrap_last=80,
     )
-    tenants = sorted({str(s["tenant_id"]) for s in steps})
+    tenants = sorted({str(s["tenant_id"]) for s in steps if s["tenant_id"]})
+    from_logs = sum(1 for s in steps if s["entity"] == "log")
+    logs_note = f" ({from_logs} from the worker's log)" if from_logs else ""
     return (
-        f"request {args.request_id}: {len(steps)} steps, tenant {', '.join(tenants)}\n\n{listing}\n\n"
-        f'its log lines: requestId:"{args.request_id}"'
+        f"{kind} {args.id}: {len(steps)} steps{logs_note}, tenant {', '.join(tenants)}\n\n{listing}\n\n"
+        f"its log lines: {query}"
     )
+
+
+COMPONENTS = ("database", "webhooks", "queues", "messages", "whatsapp", "pms", "auth")
+
+
+def _when(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {text}Z or {text}+00:00")
+    return value
+
+
+def cmd_maintenance(store: OpsStore, args: argparse.Namespace) -> str:
+    head: list[str] = []
+    if args.emergency is not None:
+        if not args.reason:
+            raise OpsError("an emergency window needs --reason (tenants read it)")
+        components = [c.strip() for c in args.components.split(",") if c.strip()]
+        unknown = [c for c in components if c not in COMPONENTS]
+        if unknown:
+            raise OpsError(f"unknown component(s) {', '.join(unknown)}; one of {', '.join(COMPONENTS)}")
+        window = store.announce_emergency(args.emergency, args.duration, args.reason, args.by, components)
+        head.append(f"emergency maintenance window {window} announced; tenants are being told")
+    if args.cancel is not None:
+        store.cancel_window(args.cancel, args.by)
+        head.append(f"maintenance window {args.cancel} cancelled")
+    found = store.maintenance()
+    if args.json:
+        return render.to_json(found)
+    windows = found["windows"]
+    listing = (
+        render.table(
+            windows,
+            [
+                ("ID", lambda r: r["id"]),
+                ("KIND", lambda r: r["kind"]),
+                ("STATE", lambda r: "cancelled" if r["cancelled_at"] else "IN FORCE" if r["in_force"] else "-"),
+                ("STARTS (UTC)", lambda r: render.timestamp(r["starts_at"])),
+                ("ENDS (UTC)", lambda r: render.timestamp(r["ends_at"])),
+                ("TOUCHES", lambda r: ",".join(r["components"])),
+                ("TENANTS TOLD", lambda r: f"{r['notices_delivered']}/{r['notices']}"),
+                ("REASON", lambda r: r["reason"]),
+            ],
+            wrap_last=60,
+        )
+        if windows
+        else "no maintenance windows"
+    )
+    deployments = [
+        f"  {d['id']}: {d['status']} {render.timestamp(d['started_at'])}, {len(d['migrations'])} migration(s), "
+        + (f"forced by {d['forced_by']}: {d['force_reason']}" if d["forced"] else f"in window {d['window_id']}")
+        for d in found["deployments"]
+    ]
+    tail = "\n\nrecent deployments:\n" + "\n".join(deployments) if deployments else ""
+    return "\n".join([*head, *([""] if head else []), listing]) + tail
 
 
 def _notified(row: Row) -> str:
@@ -212,8 +319,9 @@ def cmd_alerts(store: OpsStore, args: argparse.Namespace) -> str:
             ("OPENED", lambda r: render.ago(r["opened_at"]) + " ago"),
             ("RESOLVED", lambda r: render.ago(r["resolved_at"]) + " ago" if r["resolved_at"] else "-"),
             ("ACK", lambda r: r["acknowledged_by"] or "-"),
+            ("WINDOW", lambda r: r["maintenance_window_id"] or "-"),
             ("NOTIFIED", _notified),
-            ("RUNBOOK", lambda r: r["runbook"]),
+            ("RUNBOOK", lambda r: f"{r['runbook']} ({r['runbook_url']})"),
         ],
     )
     return "\n".join([*head, listing] if not head else [*head, "", listing])
@@ -227,12 +335,23 @@ def _who() -> str:
         return "on-call"
 
 
+class UsageError(Exception):
+    """A command line argparse refuses; str() is argparse's message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises instead of printing and exiting, so that --json can report usage errors as JSON."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON instead of a table")
     common.add_argument("--database-url", help="PostgreSQL URL (default: $WORKER_DATABASE_URL)")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m worker ops",
         description="Operator tools for the on-call engineer (RUNBOOK.md).",
     )
@@ -262,9 +381,35 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--provider", choices=PROVIDERS, help="only this PMS (default: every active one)")
     sync.set_defaults(handler=cmd_sync)
 
-    trace = sub.add_parser("trace", parents=[common], help="everything stored for one request id, in order")
-    trace.add_argument("request_id", metavar="REQUEST_ID")
+    trace = sub.add_parser(
+        "trace", parents=[common], help="one request, reservation or sync job: what was stored and logged, in order"
+    )
+    trace.add_argument("id", metavar="ID", help="a request id, a reservation id or a sync job id")
+    trace.add_argument(
+        "--kind", choices=("auto", "request", "reservation", "job"), default="auto", help="what ID is (default: found)"
+    )
+    trace.add_argument(
+        "--log",
+        action="append",
+        metavar="FILE",
+        help="the worker's JSON log to merge in (repeatable; default: $WORKER_LOG_FILE)",
+    )
     trace.set_defaults(handler=cmd_trace)
+
+    maintenance = sub.add_parser(
+        "maintenance", parents=[common], help="maintenance windows and deployments; announce an emergency window"
+    )
+    maintenance.add_argument(
+        "--emergency", type=_when, metavar="START", help="announce an emergency window starting then (>= 1 h ahead)"
+    )
+    maintenance.add_argument("--duration", default="1 hour", help="how long (a PostgreSQL interval; default 1 hour)")
+    maintenance.add_argument("--reason", help="what is done (the tenants' notice says it)")
+    maintenance.add_argument(
+        "--components", default="database,webhooks,queues", help=f"what it touches: {','.join(COMPONENTS)}"
+    )
+    maintenance.add_argument("--cancel", type=int, metavar="WINDOW_ID", help="cancel a window")
+    maintenance.add_argument("--by", default=_who(), help="who announces or cancels (default: the login name)")
+    maintenance.set_defaults(handler=cmd_maintenance)
 
     alerts = sub.add_parser("alerts", parents=[common], help="open alerts; --evaluate, --ack")
     alerts.add_argument("--all", action="store_true", help="also alerts resolved in the last 7 days")
@@ -282,15 +427,29 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+def _fail(message: str, code: int, as_json: bool) -> int:
+    if as_json:
+        print(render.to_json({"error": message, "exit_code": code}))
+    else:
+        print(message, file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in argv
+    parser = _parser()
     try:
-        args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exc:  # argparse has printed the usage (or --help)
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        if not as_json:
+            parser.print_usage(sys.stderr)
+        return _fail(str(exc), 2, as_json)
+    except SystemExit as exc:  # --help has been printed
         return exc.code if isinstance(exc.code, int) else 2
     url = args.database_url or os.environ.get("WORKER_DATABASE_URL")
     if not url:
-        print("ops: set WORKER_DATABASE_URL or pass --database-url", file=sys.stderr)
-        return 2
+        return _fail("ops: set WORKER_DATABASE_URL or pass --database-url", 2, as_json)
     handler: Handler = args.handler
     try:
         with psycopg.connect(
@@ -299,14 +458,11 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute("set statement_timeout = '60s'")
             output = handler(OpsStore(conn), args)
     except OpsError as exc:
-        print(f"ops: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"ops: {exc}", 1, as_json)
     except psycopg.OperationalError as exc:
-        print(f"ops: cannot reach the database: {_first_line(exc)}", file=sys.stderr)
-        return 1
+        return _fail(f"ops: cannot reach the database: {_first_line(exc)}", 1, as_json)
     except psycopg.Error as exc:
-        print(f"ops: {_first_line(exc)}", file=sys.stderr)
-        return 1
+        return _fail(f"ops: {_first_line(exc)}", 1, as_json)
     print(output)
     return 0
 

@@ -35,20 +35,26 @@ RETRY_DEPTH = Gauge(
 DEAD_LETTERS = Gauge("ops_tenant_dead_letters", "Dead rows per tenant", ["tenant", "queue"], registry=REGISTRY)
 MESSAGE_FAILURE = Gauge(
     "ops_tenant_message_failure_ratio",
-    "Messages failed or dead / (sent + failed + dead), last 15 minutes",
+    "Messages failed or dead / messages attempted (sent, failed or dead), last 15 minutes",
     ["tenant"],
     registry=REGISTRY,
 )
 MESSAGE_DELIVERY = Gauge(
     "ops_tenant_message_delivery_ratio",
-    "Messages sent in the last 15 minutes that WhatsApp reports delivered or read",
+    "Messages delivered or read / messages attempted (sent, failed or dead), last 15 minutes",
     ["tenant"],
     registry=REGISTRY,
 )
 WEBHOOK_FAILURE = Gauge(
     "ops_tenant_webhook_failure_ratio",
-    "Webhooks of the last 15 minutes now dead or waiting for a retry / finished ones",
-    ["tenant"],
+    "Webhooks of the last 15 minutes dead, waiting for a retry or refused at the edge / all attempted",
+    ["tenant", "source"],
+    registry=REGISTRY,
+)
+WEBHOOKS_REFUSED = Gauge(
+    "ops_tenant_webhooks_refused_15m",
+    "Webhooks the edge refused (4xx) in the last 15 minutes",
+    ["tenant", "source"],
     registry=REGISTRY,
 )
 MESSAGES_SENT = Gauge(
@@ -82,6 +88,7 @@ _PER_TENANT: tuple[Gauge, ...] = (
     MESSAGE_FAILURE,
     MESSAGE_DELIVERY,
     WEBHOOK_FAILURE,
+    WEBHOOKS_REFUSED,
     MESSAGES_SENT,
     WEBHOOKS_RECEIVED,
     WHATSAPP_CONNECTED,
@@ -135,7 +142,9 @@ async def refresh_gauges(pool: Pool) -> int:
         batch.set(QUEUE_DEPTH, (*tenant, "syncs"), float(row["syncs_pending"]))
         batch.set(MESSAGE_FAILURE, tenant, _ratio(row["message_failure_rate"]))
         batch.set(MESSAGE_DELIVERY, tenant, _ratio(row["message_delivery_rate"]))
-        batch.set(WEBHOOK_FAILURE, tenant, _ratio(row["webhook_failure_rate"]))
+        for source in ("pms", "waha"):
+            batch.set(WEBHOOK_FAILURE, (*tenant, source), _ratio(row[f"{source}_webhook_failure_rate"]))
+            batch.set(WEBHOOKS_REFUSED, (*tenant, source), float(row[f"{source}_webhooks_refused"]))
         batch.set(MESSAGES_SENT, tenant, float(row["messages_sent"]))
         batch.set(WEBHOOKS_RECEIVED, tenant, float(row["webhooks_received"]))
         if row["waha_connected"] is not None:

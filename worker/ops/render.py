@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import textwrap
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -70,13 +71,17 @@ def clip(text: object, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def table(rows: Sequence[Row], columns: Sequence[Column]) -> str:
-    """Columns padded to their widest cell; the last column is left unpadded."""
+def table(rows: Sequence[Row], columns: Sequence[Column], wrap_last: int | None = None) -> str:
+    """Columns padded to their widest cell; the last column is left unpadded and, with
+    wrap_last, wrapped at that width onto lines indented under it (nothing is cut off)."""
     cells = [[str(get(row)) for _, get in columns] for row in rows]
     headers = [header for header, _ in columns]
-    widths = [max([len(headers[i]), *(len(c[i]) for c in cells)]) for i in range(len(columns))]
+    widths = [max([len(headers[i]), *(len(c[i]) for c in cells)]) for i in range(len(columns) - 1)]
+    indent = sum(w + 2 for w in widths)
     lines = []
     for line in [headers, *cells]:
-        padded = [cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])] + [line[-1]]
-        lines.append("  ".join(padded).rstrip())
+        padded = [cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])]
+        last = [line[-1]] if wrap_last is None else textwrap.wrap(line[-1], wrap_last) or [""]
+        lines.append("  ".join([*padded, last[0]]).rstrip())
+        lines.extend(" " * indent + more for more in last[1:])
     return "\n".join(lines)

@@ -7,6 +7,7 @@ OpsError with a one-line reason the CLI prints as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -26,6 +27,14 @@ class OpsError(WorkerError):
 
 class NotFound(OpsError):
     """The id or name given matches nothing."""
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _reason(exc: psycopg.Error) -> str:
@@ -60,6 +69,30 @@ class OpsStore:
         rows = self._rows("trace", {"request_id": request_id})
         if not rows:
             raise NotFound(f"nothing is stored for request id {request_id!r}")
+        return rows
+
+    def trace_kind(self, ref: str) -> str:
+        """'reservation' or 'job' when ref is the id of one, else 'request'."""
+        if not _is_uuid(ref):
+            return "request"
+        row = self._one("trace_kind", {"ref": ref})
+        assert row is not None
+        return str(row["kind"])
+
+    def trace_reservation(self, reservation_id: str) -> list[Row]:
+        if not _is_uuid(reservation_id):
+            raise OpsError(f"{reservation_id!r} is not a reservation id (a UUID)")
+        rows = self._rows("trace_reservation", {"id": reservation_id})
+        if not rows:
+            raise NotFound(f"reservation {reservation_id} not found")
+        return rows
+
+    def trace_job(self, job_id: str) -> list[Row]:
+        if not _is_uuid(job_id):
+            raise OpsError(f"{job_id!r} is not a sync job id (a UUID)")
+        rows = self._rows("trace_job", {"id": job_id})
+        if not rows:
+            raise NotFound(f"sync job {job_id} not found")
         return rows
 
     def alerts(self, include_resolved: bool = False, tenant_id: str | None = None) -> list[Row]:
@@ -146,4 +179,29 @@ class OpsStore:
             row = self._one("acknowledge_alert", {"id": alert_id, "by": by})
         except errors.NoDataFound as exc:
             raise NotFound(_reason(exc)) from None
+        except errors.ObjectNotInPrerequisiteState as exc:
+            raise OpsError(_reason(exc)) from None
         return bool(row and row["acknowledged"])
+
+    # ---- maintenance windows --------------------------------------------------------------------
+    def maintenance(self) -> Row:
+        self._one("ensure_scheduled_windows")
+        return {"windows": self._rows("maintenance_windows"), "deployments": self._rows("deployments")}
+
+    def announce_emergency(
+        self, starts_at: dt.datetime, duration: str, reason: str, by: str, components: list[str]
+    ) -> int:
+        try:
+            row = self._one(
+                "schedule_emergency",
+                {"starts_at": starts_at, "duration": duration, "reason": reason, "by": by, "components": components},
+            )
+        except (errors.InvalidParameterValue, errors.CheckViolation, errors.InvalidDatetimeFormat) as exc:
+            raise OpsError(_reason(exc)) from None
+        assert row is not None
+        return int(row["id"])
+
+    def cancel_window(self, window_id: int, by: str) -> None:
+        row = self._one("cancel_window", {"id": window_id, "by": by})
+        if not (row and row["cancelled"]):
+            raise NotFound(f"maintenance window {window_id} not found or already cancelled")

@@ -33,8 +33,10 @@ order by q.tenant_name, q.tenant_id
 select d.connections_used, d.connections_max, d.connection_usage, d.active, d.idle_in_transaction,
        d.waiting_on_locks, d.longest_query_seconds, d.statements_available,
        (select count(*) from ops.alerts a where a.tenant_id is null and a.status = 'open') as open_alerts,
-       (select count(*) from ops.alerts a where a.status = 'open') as open_alerts_all
+       (select count(*) from ops.alerts a where a.status = 'open') as open_alerts_all,
+       w.id as maintenance_window_id, w.kind as maintenance_kind, w.ends_at as maintenance_ends_at
 from ops.database_metrics() d
+left join ops.maintenance_window_at(now()) w on true
 
 -- name: dead_letters
 select 'inbound' as queue, e.id, e.tenant_id::text as tenant_id, t.name as tenant_name,
@@ -94,13 +96,30 @@ from public.sync_jobs j
 where j.id = %(id)s::uuid
 
 -- name: trace
-select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail
+select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail,
+       %(request_id)s::text as request_id
 from ops.trace_request(%(request_id)s) t
+
+-- name: trace_kind
+-- What an id given to `ops trace` names: a reservation, a sync job, or else a request id.
+select case
+         when exists (select 1 from public.reservations r where r.id::text = lower(%(ref)s)) then 'reservation'
+         when exists (select 1 from public.sync_jobs j where j.id::text = lower(%(ref)s)) then 'job'
+         else 'request'
+       end as kind
+
+-- name: trace_reservation
+select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail, t.request_id
+from ops.trace_reservation(%(id)s::uuid) t
+
+-- name: trace_job
+select t.at, t.entity, t.entity_id, t.tenant_id::text as tenant_id, t.change, t.detail, t.request_id
+from ops.trace_job(%(id)s::uuid) t
 
 -- name: alerts
 select a.id, a.rule_key as rule, a.severity, a.status, a.tenant_id::text as tenant_id, t.name as tenant_name,
        a.summary, r.metric, a.value, r.comparison, a.threshold, a.opened_at, a.last_seen_at, a.resolved_at,
-       a.acknowledged_at, a.acknowledged_by, r.runbook,
+       a.acknowledged_at, a.acknowledged_by, r.runbook, r.runbook_url, a.maintenance_window_id,
        coalesce((select jsonb_agg(jsonb_build_object('event', n.event, 'target', n.target, 'status', n.status,
                                                      'attempts', n.attempts, 'error', n.last_error)
                                   order by n.id)
@@ -123,6 +142,7 @@ select ops.acknowledge_alert(%(id)s, %(by)s) as acknowledged
 -- Rates over the alert rules' window (15 minutes), state as it is now.
 select m.tenant_id::text as tenant_id, m.tenant_name,
        m.message_failure_rate, m.message_delivery_rate, m.webhook_failure_rate,
+       m.pms_webhook_failure_rate, m.waha_webhook_failure_rate, m.pms_webhooks_refused, m.waha_webhooks_refused,
        m.messages_sent, m.webhooks_received,
        q.inbound_due, q.messages_due, q.syncs_pending,
        q.inbound_retrying, q.messages_retrying, q.inbound_dead, q.messages_dead,
@@ -143,3 +163,36 @@ select d.connection_usage, d.connections_used, d.longest_query_seconds,
        (select count(*) filter (where a.severity = 'warning') from ops.alerts a where a.status = 'open')
          as open_warning
 from ops.database_metrics() d
+
+-- name: ensure_scheduled_windows
+select ops.ensure_scheduled_windows() as created
+
+-- name: maintenance_windows
+-- The window in force, the ones to come, and those of the last 7 days, with their notices.
+select w.id, w.kind, w.starts_at, w.ends_at, w.components::text[] as components, w.reason, w.notice_at,
+       w.created_by, w.cancelled_at, w.cancelled_by,
+       (w.starts_at <= now() and now() < w.ends_at and w.cancelled_at is null) as in_force,
+       coalesce(n.total, 0) as notices, coalesce(n.delivered, 0) as notices_delivered,
+       coalesce(n.failed, 0) as notices_failed
+from ops.maintenance_windows w
+left join lateral (
+  select count(*) as total, count(*) filter (where x.status = 'delivered') as delivered,
+         count(*) filter (where x.status = 'failed') as failed
+  from ops.maintenance_notices x where x.window_id = w.id
+) n on true
+where w.ends_at > now() - interval '7 days'
+order by w.starts_at, w.id
+
+-- name: schedule_emergency
+select ops.schedule_emergency_maintenance(%(starts_at)s, %(duration)s::interval, %(reason)s, %(by)s,
+                                          %(components)s::ops.component[]) as id
+
+-- name: cancel_window
+select ops.cancel_maintenance_window(%(id)s, %(by)s) as cancelled
+
+-- name: deployments
+select d.id, d.started_at, d.finished_at, d.status, d.migrations, d.window_id, d.forced, d.forced_by,
+       d.force_reason, d.error
+from ops.deployments d
+order by d.started_at desc, d.id desc
+limit 10

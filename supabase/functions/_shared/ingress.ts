@@ -18,6 +18,7 @@ import {
 } from "./http.ts";
 import { assertStorable, parseJson } from "./json.ts";
 import type { LogLine, LogSink } from "./log.ts";
+import type { RefusalCounter } from "./refusals.ts";
 import { assertMatches, type SchemaName } from "./schemas.ts";
 
 export interface IngressDeps {
@@ -26,6 +27,8 @@ export interface IngressDeps {
   /** Epoch milliseconds. */
   now: () => number;
   log: LogSink;
+  /** Counts 4xx answers per minute (ops.webhook_refusals); absent: not counted. */
+  refusals?: RefusalCounter;
 }
 
 export interface StoredEvent {
@@ -224,7 +227,12 @@ async function ingest(
 
 function failure(error: unknown, requestId: string, line: LogLine): Response {
   if (error instanceof HttpError) {
-    Object.assign(line, { level: "warn", outcome: "rejected", reason: error.detail ?? error.message });
+    Object.assign(line, {
+      level: "warn",
+      outcome: "rejected",
+      reason: error.detail ?? error.message,
+      errorCode: error.code,
+    });
     return errorResponse(error, requestId);
   }
   if (isTransientDbError(error)) {
@@ -257,6 +265,16 @@ export function createIngressHandler(spec: IngressSpec, deps: IngressDeps): (req
     line.status = response.status;
     line.latencyMs = Math.round((performance.now() - started) * 10) / 10;
     deps.log(line);
+    // Refusals of a known provider only: before route() accepts it the path is the caller's.
+    if (deps.refusals && response.status >= 400 && response.status < 500 && typeof line.provider === "string") {
+      deps.refusals.add({
+        tenantId: typeof line.tenantId === "string" ? line.tenantId : null,
+        source: spec.source,
+        provider: line.provider,
+        status: response.status,
+        reason: typeof line.errorCode === "string" ? line.errorCode : String(response.status),
+      }, deps.now());
+    }
     return response;
   };
 }

@@ -4,6 +4,7 @@ import { sharedSql } from "../_shared/db.ts";
 import { HttpError } from "../_shared/http.ts";
 import { createIngressHandler, type IngressDeps, type IngressSpec, type Verdict } from "../_shared/ingress.ts";
 import { stdoutSink } from "../_shared/log.ts";
+import { sharedRefusals } from "../_shared/refusals.ts";
 import * as standardWebhooks from "../_shared/standard_webhooks.ts";
 import { interpret, isProvider, type Provider } from "./providers.ts";
 
@@ -51,7 +52,7 @@ export const pmsWebhook: IngressSpec = {
 };
 
 export function defaultDeps(): IngressDeps {
-  return { sql: sharedSql, now: Date.now, log: stdoutSink };
+  return { sql: sharedSql, now: Date.now, log: stdoutSink, refusals: sharedRefusals(sharedSql, stdoutSink) };
 }
 
 export function createHandler(deps: IngressDeps = defaultDeps()): (req: Request) => Promise<Response> {

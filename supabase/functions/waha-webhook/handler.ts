@@ -4,6 +4,7 @@ import { sharedSql } from "../_shared/db.ts";
 import { HttpError, unauthorized } from "../_shared/http.ts";
 import { checkEventId, createIngressHandler, type IngressDeps, type IngressSpec } from "../_shared/ingress.ts";
 import { stdoutSink } from "../_shared/log.ts";
+import { sharedRefusals } from "../_shared/refusals.ts";
 import * as wahaHmac from "../_shared/waha_hmac.ts";
 
 const TENANT_KEY = /^[A-Za-z0-9_-]{16,64}$/;
@@ -44,7 +45,7 @@ export const wahaWebhook: IngressSpec = {
 };
 
 export function defaultDeps(): IngressDeps {
-  return { sql: sharedSql, now: Date.now, log: stdoutSink };
+  return { sql: sharedSql, now: Date.now, log: stdoutSink, refusals: sharedRefusals(sharedSql, stdoutSink) };
 }
 
 export function createHandler(deps: IngressDeps = defaultDeps()): (req: Request) => Promise<Response> {
