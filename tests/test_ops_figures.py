@@ -62,7 +62,7 @@ def events(db: Conn, tenant: Tenant, source: str, statuses: list[str]) -> None:
 
 
 def refusals(db: Conn, *counts: dict[str, Any]) -> None:
-    db.execute("select public.record_webhook_refusals_v1(%s::jsonb)", (json.dumps(list(counts)),))
+    db.execute("select internal.record_webhook_refusals_v1(%s::jsonb)", (json.dumps(list(counts)),))
 
 
 def wait_for(check: Callable[[], bool], seconds: float = 60) -> None:
@@ -307,4 +307,4 @@ def test_a_member_sees_only_their_own_tenants_refusals(db: Conn, factory: Factor
         ).fetchall()
         assert [(r["tenant_id"], r["pms_webhooks_refused"]) for r in seen] == [(mine.id, 2)]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            cur.execute("select public.record_webhook_refusals_v1('[]')")
+            cur.execute("select internal.record_webhook_refusals_v1('[]')")

@@ -52,7 +52,7 @@ async def test_per_tenant_figures_reach_prometheus(db: psycopg.Connection[Any], 
     factory.message(a, status="dead", last_error="invalid number", dedupe_key="d1")
 
     db.execute(
-        "select public.record_webhook_refusals_v1(jsonb_build_array(jsonb_build_object('minute', now(),"
+        "select internal.record_webhook_refusals_v1(jsonb_build_array(jsonb_build_object('minute', now(),"
         " 'tenant_id', %s::text, 'source', 'pms', 'provider', 'generic', 'status', 401, 'reason', 'unauthorized',"
         " 'count', 3)))",
         (a.id,),

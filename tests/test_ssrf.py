@@ -175,6 +175,24 @@ async def test_a_notification_to_a_local_url_saved_earlier_is_never_sent(
     assert internal.seen == []
 
 
+def test_a_maintenance_notice_to_a_local_url_saved_earlier_is_never_queued(
+    db: psycopg.Connection[Any], factory: Factory, internal: Recorder
+) -> None:
+    hotel = factory.tenant("Maintained Hotel")
+    db.execute("update public.tenants set notification_url = %s where id = %s", (f"{internal.url}/m", hotel.id))
+    db.execute("update private.platform_settings set allow_local_urls = false")
+    try:
+        db.execute("select ops.schedule_emergency_maintenance(now() + interval '2 hours', '30 minutes', 'disk', 'ada')")
+    finally:
+        db.execute("update private.platform_settings set allow_local_urls = true")
+        db.execute("delete from ops.maintenance_windows where reason = 'disk'")
+    queued = db.execute(
+        "select count(*) from net.http_request_queue where url like %s", (f"{internal.url}/%",)
+    ).fetchone()
+    assert queued == (0,), "nothing is handed to pg_net for a refused URL"
+    assert internal.seen == []
+
+
 async def test_pg_net_requests_to_local_addresses_are_answered_with_an_error_not_sent(
     db: psycopg.Connection[Any], clean_db: str, internal: Recorder
 ) -> None:

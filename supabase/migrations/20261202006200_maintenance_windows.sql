@@ -514,3 +514,26 @@ grant execute on function ops.finish_deployment(bigint, boolean, text) to servic
 
 select ops.ensure_scheduled_windows();
 select cron.schedule('ops-maintenance', '* * * * *', 'select ops.maintenance_tick()');
+
+-- ============================================================================================
+-- Notices obey the outbound URL policy (20261202002000), as alert notifications do: a URL saved
+-- while local URLs were allowed is refused when the notice is queued, never posted.
+-- ============================================================================================
+create function ops.refuse_disallowed_maintenance_notice_urls() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_reason text := private.url_refusal(new.url, private.allow_local_urls());
+begin
+  if v_reason is not null then
+    new.status := 'failed';
+    new.last_error := 'refused: the notification URL is not allowed: ' || v_reason;
+  end if;
+  return new;
+end
+$$;
+
+create trigger maintenance_notices_refuse_disallowed_urls
+before insert on ops.maintenance_notices
+for each row execute function ops.refuse_disallowed_maintenance_notice_urls();

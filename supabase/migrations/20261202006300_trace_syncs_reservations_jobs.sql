@@ -16,10 +16,8 @@ declare
   v_job uuid;
 begin
   select c.tenant_id into v_tenant from public.pms_configurations c where c.id = p_pms_configuration_id;
-  if v_tenant is null then
-    raise exception 'PMS configuration % not found', p_pms_configuration_id using errcode = 'no_data_found';
-  end if;
-  perform private.assert_tenant_role(v_tenant, '{owner,admin}');
+  -- One answer for a missing configuration and another tenant's (20261202005000).
+  perform private.assert_row_access(v_tenant, '{owner,admin}', 'PMS configuration', p_pms_configuration_id::text);
   if p_kind = 'reservation' then
     raise exception 'a manual sync is full or incremental' using errcode = 'invalid_parameter_value';
   end if;

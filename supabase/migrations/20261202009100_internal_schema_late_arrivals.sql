@@ -3,10 +3,11 @@
 -- that calls them is pointed there (the same rewrite 009000 does, for these names).
 
 alter function public.ingest_mews_events_v1(uuid, jsonb, text) set schema internal;
+alter function public.record_webhook_refusals_v1(jsonb) set schema internal;
 
 do $$
 declare
-  v_moved constant text := 'ingest_mews_events_v1';
+  v_moved constant text := 'ingest_mews_events_v1|record_webhook_refusals_v1';
   v_fn record;
 begin
   for v_fn in

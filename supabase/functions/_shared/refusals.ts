@@ -1,6 +1,6 @@
 // Webhooks the edge refused (4xx: nothing stored), counted per minute and per (tenant, source,
 // provider, status, reason) in memory and written as a few counter upserts
-// (public.record_webhook_refusals_v1), never one write per request: a flood of bad requests
+// (internal.record_webhook_refusals_v1), never one write per request: a flood of bad requests
 // costs this isolate a map entry per distinct key and the database one statement a minute.
 // No body or header is kept, only the answer's error code.
 //
@@ -107,7 +107,7 @@ export function databaseWriter(sql: () => Sql): Writer {
       reason: r.reason,
       count: r.count,
     }));
-    await sql()`select public.record_webhook_refusals_v1(${sql().json(counts as postgres.JSONValue)})`;
+    await sql()`select internal.record_webhook_refusals_v1(${sql().json(counts as postgres.JSONValue)})`;
   };
 }
 
