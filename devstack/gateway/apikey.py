@@ -46,6 +46,10 @@ class ApiKey:
         return self.role == "service_role"
 
 
+# What services behind the gateway read: request[APIKEY].
+APIKEY = web.RequestKey("apikey", ApiKey)
+
+
 def _open(path: str) -> bool:
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS)
 
@@ -74,7 +78,7 @@ def apikey_middleware(keys: ProjectKeys) -> Middleware:
                 headers = CIMultiDict(request.headers)
                 headers["Authorization"] = f"Bearer {keys.role_jwt(role)}"
                 request = request.clone(headers=headers)
-        request["apikey"] = ApiKey(given, role)
+        request[APIKEY] = ApiKey(given, role)
         return await handler(request)
 
     return middleware

@@ -63,9 +63,9 @@ class Gateway:
             await self.realtime.start()
             self.realtime_url = self.realtime.base_url
         app = build_app(self.context, self.mounts, functions_url=self.functions_url, realtime_url=self.realtime_url)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=1)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         # The port the system chose when 0 was asked.
         self.port = int(self._runner.addresses[0][1])
