@@ -14,7 +14,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from devstack.gateway.app import GatewayContext, Mount, build_app
+from devstack.gateway.app import GatewayContext, Mount, build_app, default_mounts
 from devstack.gateway.config import AuthSettings, ProjectConfig
 from devstack.gateway.keys import ProjectKeys
 from devstack.simulators.realtime import RealtimeSimulator
@@ -52,6 +52,17 @@ class Gateway:
     @property
     def keys(self) -> ProjectKeys:
         return self.context.keys
+
+    @property
+    def services(self) -> list[str]:
+        """The path prefixes served, e.g. ["/auth/v1", "/realtime/v1", "/functions/v1"]."""
+        mounts = default_mounts() if self.mounts is None else self.mounts
+        served = [m.prefix for m in mounts]
+        if self.realtime_url is not None:
+            served.append("/realtime/v1")
+        if self.functions_url is not None:
+            served.append("/functions/v1")
+        return served
 
     @property
     def url(self) -> str:
