@@ -247,6 +247,48 @@ create index if not exists auth_logs_timestamp_idx on devstack.auth_logs (timest
 alter table devstack.mail enable row level security;
 alter table devstack.auth_logs enable row level security;
 
+-- The local Management API's logs endpoint (devstack/simulators/management_api.py) runs its
+-- callers' SQL on this view, shaped like hosted Supabase's ClickHouse `logs` table: one row per
+-- line, `source`, and `log_attributes` as a string map (hstore: `log_attributes['path']` reads
+-- the same in both dialects).
+create extension if not exists hstore with schema extensions;
+
+create or replace function devstack.log_attributes(p_line jsonb) returns extensions.hstore
+language sql immutable
+set search_path = ''
+as $$
+  -- Nested objects flatten to dotted keys (auth_event.action), as hosted logs do.
+  with recursive walk (key, value) as (
+    select e.key, e.value from jsonb_each(p_line) e
+    union all
+    select w.key || '.' || e.key, e.value
+    from walk w
+    cross join lateral jsonb_each(case when jsonb_typeof(w.value) = 'object' then w.value else '{}' end) e
+  )
+  select coalesce(extensions.hstore(array_agg(w.key), array_agg(w.value #>> '{}')), ''::extensions.hstore)
+  from walk w
+  where jsonb_typeof(w.value) <> 'object'
+$$;
+
+create or replace view devstack.logs as
+select l.id::text as id, l.timestamp, l.event_message::text as event_message, 'auth_logs'::text as source,
+       devstack.log_attributes(l.event_message) as log_attributes
+from devstack.auth_logs l
+union all
+select a.id::text, a.created_at, a.payload::text, 'auth_audit_logs',
+       devstack.log_attributes(jsonb_build_object('auth_audit_event', a.payload::jsonb))
+from auth.audit_log_entries a;
+
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'devstack_logs_reader') then
+    create role devstack_logs_reader nologin noinherit;
+  end if;
+end
+$$;
+grant usage on schema devstack, extensions to devstack_logs_reader;
+grant select on devstack.logs to devstack_logs_reader;
+
 create or replace function auth.uid() returns uuid
 language sql stable
 as $$
