@@ -359,3 +359,62 @@ async def test_asymmetric_tokens_verify_with_the_published_jwks(clean_db: str, u
         assert all("k" not in k for k in jwks["keys"]), "the shared secret is never published"
         me = await sb.auth.get_user()
         assert me is not None and me.user.id == str(user_id)
+
+
+async def test_an_invitation_accepted_by_token_hash_or_code_gives_a_session(
+    gateway: Gateway, db: psycopg.Connection[Any]
+) -> None:
+    """A PKCE dashboard cannot read tokens from a link's fragment: its accept page takes the
+    link's token hash to POST /verify (verifyOtp), as Supabase's server-side guides do; a person
+    can type the e-mailed code instead."""
+    admin = await client(gateway, gateway.keys.secret_key)
+    first, second = (f"{n}-{uuid.uuid4().hex[:6]}@hotel.test" for n in ("hash", "code"))
+    for email in (first, second):
+        await admin.auth.admin.invite_user_by_email(email)
+    link = db.execute("select link from devstack.mail where recipient = %s", (first,)).fetchone()
+    body = db.execute("select body from devstack.mail where recipient = %s", (second,)).fetchone()
+    assert link is not None and body is not None
+    token_hash = parse_qs(urlsplit(link[0]).query)["token"][0]
+    code = body[0].rsplit("code: ", 1)[1].strip()
+    sb = await client(gateway)
+    by_hash = await sb.auth.verify_otp({"token_hash": token_hash, "type": "invite"})
+    assert by_hash.session is not None and by_hash.user is not None and by_hash.user.email == first
+    await sb.auth.sign_out()
+    with pytest.raises(AuthApiError) as wrong:
+        await sb.auth.verify_otp(
+            {"email": second, "token": "000000" if code != "000000" else "111111", "type": "invite"}
+        )
+    assert (wrong.value.status, wrong.value.code) == (403, "otp_expired")
+    by_code = await sb.auth.verify_otp({"email": second, "token": code, "type": "invite"})
+    assert by_code.session is not None and by_code.user is not None and by_code.user.email == second
+
+
+async def test_bad_requests_get_gotrue_answers_never_a_500(gateway: Gateway) -> None:
+    sb = await client(gateway)
+    with pytest.raises(AuthApiError) as signup:
+        await sb.auth.sign_up({"email": "walk-in@hotel.test", "password": PASSWORD})
+    assert (signup.value.status, signup.value.code) == (422, "signup_disabled"), "staff are invited"
+    headers = {"apikey": gateway.keys.publishable_key, "X-Supabase-Api-Version": "2024-01-01"}
+    async with httpx.AsyncClient(base_url=f"{gateway.url}/auth/v1", headers=headers) as http:
+        garbled = await http.post("/token", params={"grant_type": "password"}, content=b"{not json")
+        assert (garbled.status_code, garbled.json()["code"]) == (400, "bad_json")
+        huge = await http.post(
+            "/token", params={"grant_type": "password"}, content=b'{"email": "' + b"x" * 2_000_000 + b'"}'
+        )
+        assert huge.status_code == 413
+        grant = await http.post("/token", params={"grant_type": "magic"}, json={})
+        assert (grant.status_code, grant.json()["code"]) == (400, "validation_failed")
+        short = await http.post("/token", params={"grant_type": "refresh_token"}, json={"refresh_token": "abc"})
+        assert (short.status_code, short.json()["code"]) == (400, "validation_failed")
+        typed = await http.post("/token", params={"grant_type": "password"}, json={"email": 42, "password": "x"})
+        assert (typed.status_code, typed.json()["code"]) == (400, "validation_failed")
+        scope = await http.post("/logout", params={"scope": "everyone"}, headers={"Authorization": "Bearer x"})
+        assert (scope.status_code, scope.json()["code"]) == (400, "validation_failed")
+        # The publishable key alone stands for anon's JWT, which is nobody: no `sub`.
+        nobody = await http.get("/user")
+        assert (nobody.status_code, nobody.json()["code"]) == (403, "bad_jwt")
+        anonymous = await http.get("/user", headers={"apikey": gateway.keys.anon_key})
+        assert (anonymous.status_code, anonymous.json()["code"]) == (401, "no_authorization")
+        # Browsers on the dashboard's origin get the gateway's CORS answer.
+        preflight = await http.options("/token", headers={"Origin": SITE, "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"

@@ -30,6 +30,7 @@ from devstack.demo.receivers import NotificationReceiver
 from devstack.demo.scenario import World, play
 from devstack.errors import DevstackError
 from devstack.gateway.server import Gateway
+from devstack.simulators.management_api import ManagementApiSimulator
 from devstack.simulators.pms.generic import GenericPmsSimulator
 from devstack.simulators.waha import WahaSimulator
 
@@ -131,7 +132,19 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     gateway = Gateway(
         pg.url, port=ports["gateway"], functions_url=f"http://127.0.0.1:{ports['functions']}", realtime=True
     )
-    worker = stack.worker_service(pg.url, ports["worker"])
+    # The worker reads the local Auth's failures through the Management API stand-in, as on hosted.
+    management_api = ManagementApiSimulator(pg.url)
+    await management_api.start()
+    worker = stack.worker_service(
+        pg.url,
+        ports["worker"],
+        {
+            "WORKER_MANAGEMENT_API_URL": management_api.base_url,
+            "WORKER_PROJECT_REF": management_api.project_ref,
+            "WORKER_MANAGEMENT_API_TOKEN": management_api.access_token,
+            "WORKER_AUTH_LOGS_LAG_SECONDS": "0",
+        },
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -157,7 +170,8 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         say("   hotel's owner, admin, staff), owner@second-hotel.test (another hotel's owner)")
         await worker.start()
         await stack.wait_http(f"http://127.0.0.1:{ports['worker']}/healthz", worker)
-        say(f"▶ worker (health and metrics on http://127.0.0.1:{ports['worker']}/metrics)")
+        say(f"▶ worker (health and metrics on http://127.0.0.1:{ports['worker']}/metrics; Auth's logs read")
+        say(f"   through the Management API stand-in {management_api.base_url})")
         say(f"▶ {OWNER_EMAIL} signs in and connects the hotel's WhatsApp through waha-session")
         await link_whatsapp(functions_url, await sign_in(api_url, keys.publishable_key), keys.publishable_key)
 
@@ -196,6 +210,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
                     await task
         await worker.stop()
         await gateway.stop()
+        await management_api.stop()
         await functions.stop()
         await waha.stop()
         await pms.stop()

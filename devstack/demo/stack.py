@@ -84,11 +84,12 @@ def functions_service(database_url: str, port: int, public_url: str | None = Non
     )
 
 
-def worker_service(database_url: str, health_port: int) -> Service:
+def worker_service(database_url: str, health_port: int, extra_env: dict[str, str] | None = None) -> Service:
     return Service(
         "worker",
         [str(paths.VENV_BIN / "python"), "-m", "worker"],
         {
+            **(extra_env or {}),
             "WORKER_DATABASE_URL": database_url,
             "WORKER_HEALTH_PORT": str(health_port),
             "WORKER_WAKEUP": "listen",

@@ -18,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from devstack.gateway.auth.errors import API_VERSION_HEADER, AuthError, OAuthError, api_version, bad_request, render
 from devstack.gateway.auth.ratelimit import RateLimiter
 from devstack.gateway.auth.service import AuthService, Conn, RequestInfo, open_pool
+from devstack.gateway.auth.service import token_hash as token_hash_of
 from devstack.gateway.auth.tokens import Issuer
 
 if TYPE_CHECKING:
@@ -277,7 +278,7 @@ def build(context: GatewayContext) -> web.Application:
         target = svc.redirect_target(request.query.get("redirect_to"))
         pkce = token_.startswith("pkce_")
         try:
-            _, session, code = await svc.verify(token_, kind, _request_info(request))
+            _, session, code = await svc.verify([token_], kind, _request_info(request), link=True)
         except AuthError as exc:
             error = {"error": "access_denied" if exc.status == 403 else "server_error", "error_code": exc.code}
             error["error_description"] = exc.message
@@ -299,15 +300,26 @@ def build(context: GatewayContext) -> web.Application:
         raise web.HTTPSeeOther(f"{target}#{fragment}")
 
     async def verify_post(request: web.Request) -> web.Response:
-        """verifyOtp with a token hash: the session directly."""
+        """verifyOtp: the token hash of a link, or the e-mailed code with the address; a session."""
         verifications.take(request.remote or "")
         body = await _json_body(request)
-        token_hash = _text(body, "token_hash")
-        if not token_hash:
-            raise bad_request("validation_failed", "Verify requires a token_hash (OTP codes are not served locally)")
-        _, session, code = await service(request).verify(token_hash, _text(body, "type"), _request_info(request))
-        if session is None:
-            raise bad_request("validation_failed", f"A PKCE link ends in its code exchange (code {code} issued)")
+        hashed, code, email = _text(body, "token_hash"), _text(body, "token"), _text(body, "email").lower()
+        if bool(hashed) == bool(code):
+            raise bad_request("validation_failed", "Verify requires either a token or a token hash")
+        if hashed and (email or _text(body, "phone") or _text(body, "redirect_to")):
+            raise bad_request("validation_failed", "Only the token_hash and type should be provided")
+        if code and not email:
+            raise bad_request("validation_failed", "Only an email address or phone number should be provided on verify")
+        if code:
+            # GoTrue stores hash(email + code); a PKCE link's token carries a prefix.
+            digest = token_hash_of(email, code)
+            candidates = [digest, f"pkce_{digest}"]
+        else:
+            candidates = [hashed]
+        _, session, _ = await service(request).verify(
+            candidates, _text(body, "type"), _request_info(request), link=False
+        )
+        assert session is not None
         return web.json_response(session)
 
     app.router.add_get("/health", health)

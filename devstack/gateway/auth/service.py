@@ -591,9 +591,14 @@ class AuthService:
                 conn, user, "recovery", request, redirect_to, code_challenge, (method or "").lower() or None
             )
 
-    async def verify(self, token: str, kind: str, request: RequestInfo) -> tuple[Row, Row | None, str | None]:
-        """GET/POST /verify with a link's token hash: confirms the invite or the recovery. Returns the
-        user, a session (implicit flow) or None, and the auth code (PKCE flow) or None."""
+    async def verify(
+        self, tokens: list[str], kind: str, request: RequestInfo, *, link: bool
+    ) -> tuple[Row, Row | None, str | None]:
+        """/verify: confirms the invite or the recovery whose stored token is one of `tokens`.
+        Returns the user, a session or None, and an auth code or None: a followed link (`link`)
+        whose token is a PKCE one (`pkce_…`) ends in an auth code for the client's code exchange;
+        anything else (an implicit link, POST /verify with the token hash or the e-mailed code) in
+        a session."""
         if kind not in ("invite", "signup", "recovery", "magiclink"):
             raise bad_request("validation_failed", "Unsupported verification type")
         column, sent_column = (
@@ -603,17 +608,17 @@ class AuthService:
         )
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
-                f"select * from auth.users where {column} = %s for update",
-                (token,),
+                f"select * from auth.users where {column} = any(%s) for update",
+                ([t for t in tokens if t],),
             )
             user = await cur.fetchone()
             if (
                 user is None
-                or not token
                 or user[sent_column] is None
                 or _now() > user[sent_column] + dt.timedelta(seconds=self.settings.otp_expiry)
             ):
                 raise forbidden("otp_expired", OTP_EXPIRED)
+            token: str = user[column]
             await conn.execute(
                 f"update auth.users set {column} = '', "
                 "email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() where id = %s",
@@ -628,7 +633,7 @@ class AuthService:
                 await self.audit(conn, user, "login")
             fresh = await self._user(conn, user["id"])
             assert fresh is not None
-            if token.startswith("pkce_"):
+            if link and token.startswith("pkce_"):
                 cur = await conn.execute(
                     "update auth.flow_state set auth_code_issued_at = now(), updated_at = now() "
                     "where id = (select id from auth.flow_state where user_id = %s and authentication_method = %s "
