@@ -341,6 +341,14 @@ async def test_sign_ins_are_rate_limited_per_address(clean_db: str, user: tuple[
         with pytest.raises(AuthApiError) as limited:
             await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
         assert (limited.value.status, limited.value.code) == (429, "over_request_rate_limit")
+        # E-mails: 2 an hour for the project (email_sent), counted when one is really sent.
+        admin = await client(gw, gw.keys.secret_key)
+        await sb.auth.reset_password_for_email("nobody@hotel.test")  # sends nothing
+        for n in range(2):
+            await admin.auth.admin.invite_user_by_email(f"new-{n}-{uuid.uuid4().hex[:6]}@hotel.test")
+        with pytest.raises(AuthApiError) as mails:
+            await admin.auth.admin.invite_user_by_email(f"third-{uuid.uuid4().hex[:6]}@hotel.test")
+        assert (mails.value.status, mails.value.code) == (429, "over_email_send_rate_limit")
 
 
 async def test_asymmetric_tokens_verify_with_the_published_jwks(clean_db: str, user: tuple[uuid.UUID, str]) -> None:
@@ -406,6 +414,11 @@ async def test_bad_requests_get_gotrue_answers_never_a_500(gateway: Gateway) -> 
         assert (grant.status_code, grant.json()["code"]) == (400, "validation_failed")
         short = await http.post("/token", params={"grant_type": "refresh_token"}, json={"refresh_token": "abc"})
         assert (short.status_code, short.json()["code"]) == (400, "validation_failed")
+        invalid = await http.post("/recover", json={"email": "not an address"})
+        assert (invalid.status_code, invalid.json()["message"]) == (
+            400,
+            "Unable to validate email address: invalid format",
+        )
         typed = await http.post("/token", params={"grant_type": "password"}, json={"email": 42, "password": "x"})
         assert (typed.status_code, typed.json()["code"]) == (400, "validation_failed")
         scope = await http.post("/logout", params={"scope": "everyone"}, headers={"Authorization": "Bearer x"})

@@ -5,6 +5,7 @@ hosted Supabase keeps as auth_logs) for the logs endpoint the ops worker reads."
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -51,6 +52,25 @@ async def _json_body(request: web.Request) -> Row:
     if not isinstance(body, dict):
         raise bad_request("bad_json", "Could not parse request body as JSON: expected an object")
     return body
+
+
+# checkmail's format check, which GoTrue's validateEmail uses.
+_EMAIL = re.compile(
+    r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
+)
+
+
+def _email(body: Row) -> str:
+    """GoTrue's validateEmail: required, at most 255 characters, a valid format; lower-cased."""
+    email = _text(body, "email")
+    if not email:
+        raise bad_request("validation_failed", "An email address is required")
+    if len(email) > 255:
+        raise bad_request("validation_failed", "An email address is too long")
+    if not _EMAIL.match(email):
+        raise bad_request("validation_failed", "Unable to validate email address: invalid format")
+    return email.lower()
 
 
 def _text(body: Row, key: str) -> str:
@@ -135,7 +155,7 @@ def build(context: GatewayContext) -> web.Application:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         pool = await open_pool(context.database_url)
         app[POOL] = pool
-        app[SERVICE] = AuthService(pool, settings, issuer)
+        app[SERVICE] = AuthService(pool, settings, issuer, emails)
         yield
         await pool.close()
 
@@ -239,14 +259,11 @@ def build(context: GatewayContext) -> web.Application:
     async def invite(request: web.Request) -> web.Response:
         actor = await admin(request)
         body = await _json_body(request)
-        email = _text(body, "email")
-        if "@" not in email or len(email) > 255:
-            raise AuthError(400, "validation_failed", "Unable to validate email address: invalid format")
+        email = _email(body)
         data = body.get("data")
         if data is not None and not isinstance(data, dict):
             raise bad_request("validation_failed", "Could not read data: an object is expected")
         svc = service(request)
-        emails.take("project")
         user = await svc.invite(
             actor, email, data, svc.redirect_target(request.query.get("redirect_to")), _request_info(request)
         )
@@ -254,11 +271,8 @@ def build(context: GatewayContext) -> web.Application:
 
     async def recover(request: web.Request) -> web.Response:
         body = await _json_body(request)
-        email = _text(body, "email")
-        if "@" not in email or len(email) > 255:
-            raise AuthError(400, "validation_failed", "Unable to validate email address: invalid format")
+        email = _email(body)
         svc = service(request)
-        emails.take("project")
         await svc.recover(
             email,
             svc.redirect_target(request.query.get("redirect_to") or _text(body, "redirect_to") or None),

@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from devstack.gateway.auth import mail
 from devstack.gateway.auth.errors import AuthError, OAuthError, bad_request, forbidden, unprocessable
+from devstack.gateway.auth.ratelimit import RateLimiter
 from devstack.gateway.auth.tokens import Issuer
 from devstack.gateway.config import AuthSettings
 
@@ -69,10 +70,13 @@ class RequestInfo:
 
 
 class AuthService:
-    def __init__(self, pool: AsyncConnectionPool[Conn], settings: AuthSettings, issuer: Issuer) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[Conn], settings: AuthSettings, issuer: Issuer, emails: RateLimiter
+    ) -> None:
         self.pool = pool
         self.settings = settings
         self.issuer = issuer
+        self.emails = emails  # [auth.rate_limit] email_sent: e-mails actually sent, project-wide
 
     # ---- users -----------------------------------------------------------------------------------
     async def _user(self, conn: Conn, user_id: uuid.UUID | str, *, lock: bool = False) -> Row | None:
@@ -232,6 +236,8 @@ class AuthService:
                 user = await cur.fetchone()
             if user is None or not user["encrypted_password"] or user["deleted_at"] is not None:
                 raise bad_request("invalid_credentials", INVALID_CREDENTIALS)
+            if user["banned_until"] is not None and user["banned_until"] > _now():
+                raise bad_request("user_banned", "User is banned")
             cur = await conn.execute(
                 "select %s::text = extensions.crypt(%s, %s::text) as ok",
                 (user["encrypted_password"], password, user["encrypted_password"]),
@@ -239,10 +245,10 @@ class AuthService:
             row = await cur.fetchone()
             if row is None or not row["ok"]:
                 raise bad_request("invalid_credentials", INVALID_CREDENTIALS)
-            if user["banned_until"] is not None and user["banned_until"] > _now():
-                raise bad_request("user_banned", "User is banned")
-            if self.settings.email_enable_confirmations and email and user["email_confirmed_at"] is None:
+            if email and user["email_confirmed_at"] is None:
                 raise bad_request("email_not_confirmed", "Email not confirmed")
+            if phone and user["phone_confirmed_at"] is None:
+                raise bad_request("phone_not_confirmed", "Phone not confirmed")
             payload = await self.audit(conn, user, "login", {"provider": "email" if email else "phone"})
             return await self._issue_session(conn, user, "password", request), payload
 
@@ -488,6 +494,7 @@ class AuthService:
                 "over_email_send_rate_limit",
                 f"For security purposes, you can only request this after {wait} seconds.",
             )
+        self.emails.take("project")
         otp = f"{secrets.randbelow(10**6):06d}"
         hashed = token_hash(user["email"], otp)
         if code_challenge:
