@@ -81,7 +81,7 @@ async def test_sign_in_issues_gotrue_claims_and_logs_the_login(
     assert claims["exp"] - claims["iat"] == 5, "the configured lifetime"
     assert claims["aal"] == "aal1" and [a["method"] for a in claims["amr"]] == ["password"]
     assert claims["app_metadata"]["provider"] == "email" and claims["user_metadata"] == {}
-    assert claims["is_anonymous"] is False
+    assert claims["is_anonymous"] is False and claims["iss"] == f"{gateway.url}/auth/v1"
     session = db.execute("select user_id from auth.sessions where id = %s", (claims["session_id"],)).fetchone()
     assert session == (user_id,)
     me = await sb.auth.get_user()

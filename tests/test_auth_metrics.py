@@ -27,7 +27,9 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def no_auth_samples(db: psycopg.Connection[Any]) -> Iterator[None]:
-    """ops.samples is not emptied between tests: these samples must not outlive this one."""
+    """Neither Auth's log nor ops.samples is emptied between tests: this test starts without
+    other tests' requests in the log, and its samples do not outlive it."""
+    db.execute("truncate devstack.auth_logs")
     yield
     db.execute("delete from ops.samples where name like 'auth.%'")
 

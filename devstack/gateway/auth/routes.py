@@ -20,7 +20,7 @@ from devstack.gateway.auth.errors import API_VERSION_HEADER, AuthError, OAuthErr
 from devstack.gateway.auth.ratelimit import RateLimiter
 from devstack.gateway.auth.service import AuthService, Conn, RequestInfo, open_pool
 from devstack.gateway.auth.service import token_hash as token_hash_of
-from devstack.gateway.auth.tokens import Issuer
+from devstack.gateway.auth.tokens import EXTERNAL_URL, Issuer
 
 if TYPE_CHECKING:
     from devstack.gateway.app import GatewayContext
@@ -97,6 +97,7 @@ def build(context: GatewayContext) -> web.Application:
         log line."""
         started = time.monotonic()
         request[EVENTS] = []
+        EXTERNAL_URL.set(_request_info(request).external_url)
         error: AuthError | OAuthError | None = None
         try:
             response = await handler(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,10 @@ import jwt
 from devstack.gateway.auth.errors import AuthError, forbidden
 from devstack.gateway.config import AuthSettings
 from devstack.gateway.keys import ProjectKeys
+
+# Where the current request reached Auth (GoTrue's API_EXTERNAL_URL): the tokens' `iss` unless
+# settings name one, as GoTrue's default issuer is that URL.
+EXTERNAL_URL: ContextVar[str] = ContextVar("auth_external_url", default="")
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class Issuer:
         issued = int(now if now is not None else time.time())
         expires = issued + self.settings.jwt_expiry
         claims: dict[str, Any] = {
-            "iss": self.issuer,
+            "iss": self.issuer or EXTERNAL_URL.get(),
             "sub": str(user["id"]),
             "aud": user["aud"] or "authenticated",
             "exp": expires,
