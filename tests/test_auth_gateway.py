@@ -331,16 +331,23 @@ async def test_password_recovery_ends_in_a_pkce_code_exchange(
     assert db.execute("select count(*) from devstack.mail where recipient = 'nobody@hotel.test'").fetchone() == (0,)
 
 
-async def test_sign_ins_are_rate_limited_per_address(clean_db: str, user: tuple[uuid.UUID, str]) -> None:
+async def test_the_token_endpoint_is_rate_limited_per_address(clean_db: str, user: tuple[uuid.UUID, str]) -> None:
+    """GoTrue counts every /token grant (sign-ins and refreshes) against config.toml's token_refresh."""
     _, email = user
-    limits = RateLimits(sign_in_sign_ups=3)
+    limits = RateLimits(token_refresh=3)
     async with Gateway(clean_db, auth=settings(rate_limit=limits)) as gw:
         sb = await client(gw)
-        for _ in range(3):
-            await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
+        signed_in = await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
+        assert signed_in.session is not None
+        refreshed = await sb.auth.refresh_session(signed_in.session.refresh_token)
+        assert refreshed.session is not None
+        await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
         with pytest.raises(AuthApiError) as limited:
             await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
         assert (limited.value.status, limited.value.code) == (429, "over_request_rate_limit")
+        with pytest.raises(AuthApiError) as refresh_limited:
+            await sb.auth.refresh_session(refreshed.session.refresh_token)
+        assert refresh_limited.value.status == 429
         # E-mails: 2 an hour for the project (email_sent), counted when one is really sent.
         admin = await client(gw, gw.keys.secret_key)
         await sb.auth.reset_password_for_email("nobody@hotel.test")  # sends nothing
@@ -411,7 +418,10 @@ async def test_bad_requests_get_gotrue_answers_never_a_500(gateway: Gateway) -> 
         )
         assert huge.status_code == 413
         grant = await http.post("/token", params={"grant_type": "magic"}, json={})
-        assert (grant.status_code, grant.json()["code"]) == (400, "validation_failed")
+        assert (grant.status_code, grant.json()) == (
+            400,
+            {"code": "invalid_credentials", "message": "unsupported_grant_type"},
+        )
         short = await http.post("/token", params={"grant_type": "refresh_token"}, json={"refresh_token": "abc"})
         assert (short.status_code, short.json()["code"]) == (400, "validation_failed")
         invalid = await http.post("/recover", json={"email": "not an address"})

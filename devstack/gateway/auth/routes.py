@@ -86,10 +86,13 @@ def build(context: GatewayContext) -> web.Application:
     settings = context.config.auth
     issuer = Issuer(context.keys, settings, settings.issuer or "")
     limits = settings.rate_limit
+    # GoTrue's limiters, per IP address, as the CLI maps config.toml onto them: every /token grant
+    # shares one (token_refresh: GOTRUE_RATE_LIMIT_TOKEN_REFRESH); sign-ups, recovery and PUT /user
+    # another (sign_in_sign_ups: GOTRUE_RATE_LIMIT_OTP); /verify its own; e-mails per project.
+    tokens = RateLimiter(limits.token_refresh, limits.window_seconds)
     sign_ins = RateLimiter(limits.sign_in_sign_ups, limits.window_seconds)
-    refreshes = RateLimiter(limits.token_refresh, limits.window_seconds)
     verifications = RateLimiter(limits.token_verifications, limits.window_seconds)
-    emails = RateLimiter(limits.email_sent, 3600.0, "over_email_send_rate_limit", "Email rate limit exceeded")
+    emails = RateLimiter(limits.email_sent, 3600.0, "over_email_send_rate_limit", "email rate limit exceeded")
 
     @web.middleware
     async def gotrue(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -211,25 +214,22 @@ def build(context: GatewayContext) -> web.Application:
 
     async def token(request: web.Request) -> web.Response:
         grant_type = request.query.get("grant_type", "")
-        ip = request.remote or ""
+        if grant_type not in ("password", "refresh_token", "pkce"):
+            raise bad_request("invalid_credentials", "unsupported_grant_type")
+        tokens.take(request.remote or "")
         body = await _json_body(request)
         svc = service(request)
         if grant_type == "password":
-            sign_ins.take(ip)
             result, event = await svc.password_grant(
                 _text(body, "email"), _text(body, "phone"), _text(body, "password"), _request_info(request)
             )
         elif grant_type == "refresh_token":
-            refreshes.take(ip)
             result, maybe_event = await svc.refresh_grant(_text(body, "refresh_token"))
             event = maybe_event or {}
-        elif grant_type == "pkce":
-            sign_ins.take(ip)
+        else:
             result, event = await svc.pkce_grant(
                 _text(body, "auth_code"), _text(body, "code_verifier"), _request_info(request)
             )
-        else:
-            raise bad_request("validation_failed", "unsupported_grant_type")
         request[EVENTS].append(event)
         return web.json_response(result, headers={"Cache-Control": "no-store"})
 
@@ -238,6 +238,7 @@ def build(context: GatewayContext) -> web.Application:
         return web.json_response(await service(request).get_user(user))
 
     async def put_user(request: web.Request) -> web.Response:
+        sign_ins.take(request.remote or "")
         user, _, _ = await signed_in(request)
         body = await _json_body(request)
         result, events = await service(request).update_user(user, body)
@@ -253,6 +254,7 @@ def build(context: GatewayContext) -> web.Application:
         return web.Response(status=204)
 
     async def signup(request: web.Request) -> web.Response:
+        sign_ins.take(request.remote or "")
         if not settings.enable_signup or not settings.email_enable_signup:
             raise AuthError(422, "signup_disabled", "Signups not allowed for this instance")
         raise AuthError(422, "signup_disabled", "Signups are not served by the local Auth stand-in: invite users")
@@ -271,6 +273,7 @@ def build(context: GatewayContext) -> web.Application:
         return web.json_response(user)
 
     async def recover(request: web.Request) -> web.Response:
+        sign_ins.take(request.remote or "")
         body = await _json_body(request)
         email = _email(body)
         svc = service(request)
