@@ -299,6 +299,9 @@ async def test_password_recovery_ends_in_a_pkce_code_exchange(
     gateway: Gateway, user: tuple[uuid.UUID, str], db: psycopg.Connection[Any]
 ) -> None:
     user_id, email = user
+    elsewhere = await client(gateway)  # a session on another device, from before the reset
+    other = (await elsewhere.auth.sign_in_with_password({"email": email, "password": PASSWORD})).session
+    assert other is not None
     sb = await client(gateway)  # supabase-py's default flow is PKCE: it keeps the verifier
     await sb.auth.reset_password_for_email(email, {"redirect_to": f"{SITE}/reset"})
     link = db.execute("select link from devstack.mail where recipient = %s and kind = 'recovery'", (email,)).fetchone()
@@ -322,6 +325,9 @@ async def test_password_recovery_ends_in_a_pkce_code_exchange(
     assert exchanged.session is not None
     assert [a["method"] for a in claims_of(gateway, exchanged.session.access_token)["amr"]] == ["recovery"]
     await sb.auth.update_user({"password": "a brand new passphrase"})
+    with pytest.raises(AuthApiError) as signed_out:
+        await elsewhere.auth.refresh_session(other.refresh_token)
+    assert str(signed_out.value.code) == "refresh_token_not_found", "a new password ends the other sessions"
     with pytest.raises(AuthApiError):
         await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
     assert (await sb.auth.sign_in_with_password({"email": email, "password": "a brand new passphrase"})).session

@@ -239,9 +239,9 @@ def build(context: GatewayContext) -> web.Application:
 
     async def put_user(request: web.Request) -> web.Response:
         sign_ins.take(request.remote or "")
-        user, _, _ = await signed_in(request)
+        user, session, _ = await signed_in(request)
         body = await _json_body(request)
-        result, events = await service(request).update_user(user, body)
+        result, events = await service(request).update_user(user, session, body)
         request[EVENTS].extend(events)
         return web.json_response(result)
 

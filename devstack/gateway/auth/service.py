@@ -385,7 +385,7 @@ class AuthService:
         async with self.pool.connection() as conn:
             return await self.user_json(conn, user)
 
-    async def update_user(self, user: Row, body: Row) -> tuple[Row, list[Row]]:
+    async def update_user(self, user: Row, session: Row | None, body: Row) -> tuple[Row, list[Row]]:
         """PUT /user: the password and user_metadata (`data`). Changing the e-mail address or phone
         needs a confirmation round the local Auth does not run: refused, not ignored."""
         for field in ("email", "phone"):
@@ -413,10 +413,20 @@ class AuthService:
                     same = await cur.fetchone()
                     if same is not None and same["same"]:
                         raise unprocessable("same_password", "New password should be different from the old password.")
+                # User.UpdatePassword: links sent before no longer count, and every other session
+                # ends (whoever knew the old password is signed out).
                 await conn.execute(
                     "update auth.users set encrypted_password = extensions.crypt(%s, extensions.gen_salt('bf', 10)), "
-                    "updated_at = now() where id = %s",
+                    "confirmation_token = '', confirmation_sent_at = null, recovery_token = '', "
+                    "recovery_sent_at = null, email_change_token_current = '', email_change_token_new = '', "
+                    "email_change_sent_at = null, phone_change_token = '', phone_change_sent_at = null, "
+                    "reauthentication_token = '', reauthentication_sent_at = null, updated_at = now() where id = %s",
                     (password, current["id"]),
+                )
+                await conn.execute("delete from auth.one_time_tokens where user_id = %s", (current["id"],))
+                await conn.execute(
+                    "delete from auth.sessions where user_id = %s and id is distinct from %s",
+                    (current["id"], session["id"] if session is not None else None),
                 )
                 payloads.append(await self.audit(conn, current, "user_updated_password"))
             if data is not None:
