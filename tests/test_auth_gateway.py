@@ -447,3 +447,28 @@ async def test_bad_requests_get_gotrue_answers_never_a_500(gateway: Gateway) -> 
         # Browsers on the dashboard's origin get the gateway's CORS answer.
         preflight = await http.options("/token", headers={"Origin": SITE, "Access-Control-Request-Method": "POST"})
         assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+
+
+async def test_two_tabs_refreshing_at_once_share_one_rotation(
+    gateway: Gateway, user: tuple[uuid.UUID, str], db: psycopg.Connection[Any]
+) -> None:
+    """Two tabs of the dashboard hold the same session and refresh it at the same moment: one
+    rotates the token, the other gets the same new token back (the parent of the active one),
+    and neither is taken for a thief."""
+    _, email = user
+    sb = await client(gateway)
+    signed_in = await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
+    assert signed_in.session is not None
+    headers = {"apikey": gateway.keys.publishable_key}
+    body = {"refresh_token": signed_in.session.refresh_token}
+    async with httpx.AsyncClient(base_url=f"{gateway.url}/auth/v1", headers=headers) as http:
+        answers = await asyncio.gather(
+            *(http.post("/token", params={"grant_type": "refresh_token"}, json=body) for _ in range(2))
+        )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json()["refresh_token"] == answers[1].json()["refresh_token"]
+    session_id = claims_of(gateway, signed_in.session.access_token)["session_id"]
+    active = db.execute(
+        "select count(*) from auth.refresh_tokens where session_id = %s and not revoked", (session_id,)
+    ).fetchone()
+    assert active == (1,)
