@@ -17,15 +17,18 @@ from aiohttp.typedefs import Handler
 from psycopg_pool import AsyncConnectionPool
 
 from devstack.gateway.auth.errors import API_VERSION_HEADER, AuthError, OAuthError, api_version, bad_request, render
+from devstack.gateway.auth.links import EmailLinks
+from devstack.gateway.auth.links import token_hash as token_hash_of
 from devstack.gateway.auth.ratelimit import RateLimiter
-from devstack.gateway.auth.service import AuthService, Conn, RequestInfo, open_pool
-from devstack.gateway.auth.service import token_hash as token_hash_of
+from devstack.gateway.auth.records import Conn, RequestInfo, open_pool
+from devstack.gateway.auth.service import AuthService
 from devstack.gateway.auth.tokens import EXTERNAL_URL, Issuer
 
 if TYPE_CHECKING:
     from devstack.gateway.app import GatewayContext
 
 SERVICE = web.AppKey("auth_service", AuthService)
+LINKS = web.AppKey("auth_links", EmailLinks)
 POOL = web.AppKey("auth_pool", AsyncConnectionPool)
 Row = dict[str, Any]
 # The audit payloads of the request's actions, for its log line (GoTrue's `auth_event`).
@@ -160,6 +163,7 @@ def build(context: GatewayContext) -> web.Application:
         pool = await open_pool(context.database_url)
         app[POOL] = pool
         app[SERVICE] = AuthService(pool, settings, issuer, emails)
+        app[LINKS] = EmailLinks(pool, settings, issuer, emails)
         yield
         await pool.close()
 
@@ -167,6 +171,9 @@ def build(context: GatewayContext) -> web.Application:
 
     def service(request: web.Request) -> AuthService:
         return request.app[SERVICE]
+
+    def links(request: web.Request) -> EmailLinks:
+        return request.app[LINKS]
 
     async def signed_in(request: web.Request) -> tuple[Row, Row | None, Row]:
         header = request.headers.get("Authorization", "")
@@ -266,7 +273,7 @@ def build(context: GatewayContext) -> web.Application:
         data = body.get("data")
         if data is not None and not isinstance(data, dict):
             raise bad_request("validation_failed", "Could not read data: an object is expected")
-        svc = service(request)
+        svc = links(request)
         user = await svc.invite(
             actor, email, data, svc.redirect_target(request.query.get("redirect_to")), _request_info(request)
         )
@@ -276,7 +283,7 @@ def build(context: GatewayContext) -> web.Application:
         sign_ins.take(request.remote or "")
         body = await _json_body(request)
         email = _email(body)
-        svc = service(request)
+        svc = links(request)
         await svc.recover(
             email,
             svc.redirect_target(request.query.get("redirect_to") or _text(body, "redirect_to") or None),
@@ -290,7 +297,7 @@ def build(context: GatewayContext) -> web.Application:
         """The link in an e-mail: confirms, then redirects with a session (implicit flow, in the
         fragment) or an auth code (PKCE, `?code=`), or with the error."""
         verifications.take(request.remote or "")
-        svc = service(request)
+        svc = links(request)
         token_ = request.query.get("token", "")
         kind = request.query.get("type", "")
         target = svc.redirect_target(request.query.get("redirect_to"))
@@ -334,9 +341,7 @@ def build(context: GatewayContext) -> web.Application:
             candidates = [digest, f"pkce_{digest}"]
         else:
             candidates = [hashed]
-        _, session, _ = await service(request).verify(
-            candidates, _text(body, "type"), _request_info(request), link=False
-        )
+        _, session, _ = await links(request).verify(candidates, _text(body, "type"), _request_info(request), link=False)
         assert session is not None
         return web.json_response(session)
 
@@ -355,4 +360,4 @@ def build(context: GatewayContext) -> web.Application:
     return app
 
 
-__all__ = ["POOL", "SERVICE", "Conn", "build"]
+__all__ = ["LINKS", "POOL", "SERVICE", "Conn", "build"]
