@@ -1,0 +1,1 @@
+"""The local stand-in for Supabase's API gateway and the services behind it (devstack/gateway/app.py)."""
