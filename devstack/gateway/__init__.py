@@ -1,1 +1,1 @@
-"""The local Supabase API gateway and the stand-ins it serves (Auth, the Data API, Realtime)."""
+"""The local stand-in for Supabase's API gateway and the services behind it (devstack/gateway/app.py)."""

@@ -1,0 +1,80 @@
+"""The gateway's `apikey` check, as Supabase's API gateway makes it.
+
+Every request to /auth/v1, /rest/v1 and /realtime/v1 carries a project API key in the `apikey`
+header (or query parameter, as browsers' websockets must). Missing: 401 "No API key found in
+request"; unknown: 401 "Invalid API key". Paths a user reaches from an e-mail link or another
+service (Auth's /verify, /callback, /authorize, the JWKS) and /functions/v1 (webhooks from PMSs and
+WAHA carry no Supabase key; each function checks its callers) are open, as in the CLI's gateway.
+
+For an `sb_publishable_…` / `sb_secret_…` key the gateway does what Supabase's does: when the
+request has no `Authorization` (or one that is just `Bearer sb_…`), it passes on `Authorization:
+Bearer <the role's JWT>` so the services behind it see a JWT, never the opaque key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from multidict import CIMultiDict
+
+from devstack.gateway.keys import ProjectKeys
+
+OPEN_PATHS = (
+    "/auth/v1/verify",
+    "/auth/v1/callback",
+    "/auth/v1/authorize",
+    "/auth/v1/.well-known/jwks.json",
+    "/functions/v1/",
+    "/health",
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """What the gateway found: the key as given and the role it stands for."""
+
+    key: str
+    role: str
+
+    @property
+    def is_secret(self) -> bool:
+        return self.role == "service_role"
+
+
+def _open(path: str) -> bool:
+    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS)
+
+
+def refusal(message: str) -> web.Response:
+    body: dict[str, str] = {"message": message}
+    if message == "Invalid API key":
+        body["hint"] = "Double check the provided API key."
+    return web.json_response(body, status=401)
+
+
+def apikey_middleware(keys: ProjectKeys) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "OPTIONS" or _open(request.path):
+            return await handler(request)
+        given = request.headers.get("apikey") or request.query.get("apikey")
+        if not given:
+            return refusal("No API key found in request")
+        role = keys.role_of_api_key(given)
+        if role is None:
+            return refusal("Invalid API key")
+        if given.startswith("sb_"):
+            authorization = request.headers.get("authorization", "")
+            if not authorization or authorization.startswith("Bearer sb_"):
+                headers = CIMultiDict(request.headers)
+                headers["Authorization"] = f"Bearer {keys.role_jwt(role)}"
+                request = request.clone(headers=headers)
+        request["apikey"] = ApiKey(given, role)
+        return await handler(request)
+
+    return middleware
