@@ -26,7 +26,7 @@ _ASYMMETRIC = ("ES256", "RS256")
 class Identity:
     role: str
     claims: dict[str, Any]
-    # PostgREST answers 42501 with 401 to a request without a token and 403 to one with it.
+    # PostgREST answers 42501 with 401 to the anonymous role and 403 to any other (App.hs).
     authenticated: bool
 
 
@@ -64,7 +64,7 @@ class Verifier:
         claims = self.verify(token.strip())
         role = claims.get("role", self.anon_role)
         role = role if isinstance(role, str) else str(role)
-        return Identity(role, {**claims, "role": role}, authenticated=True)
+        return Identity(role, {**claims, "role": role}, authenticated=role != self.anon_role)
 
     def verify(self, token: str) -> dict[str, Any]:
         if not token:
