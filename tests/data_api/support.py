@@ -17,6 +17,8 @@ from typing import Any
 
 import jwt
 
+from tests.factories import Tenant
+
 
 @dataclass(frozen=True)
 class Api:
@@ -58,6 +60,18 @@ class Api:
         return jwt.encode({"role": "service_role", "iat": now, "exp": now + 3600}, self.jwt_secret, algorithm="HS256")
 
 
+@dataclass
+class Hotels:
+    a: Tenant
+    b: Tenant
+    owner_a: uuid.UUID
+    admin_a: uuid.UUID
+    staff_a: uuid.UUID
+    owner_b: uuid.UUID
+    messages_a: list[int]
+    message_b: int
+
+
 def remote_api() -> Api | None:
     """The real project named by the environment, if any."""
     url = os.environ.get("SUPABASE_URL")
@@ -71,3 +85,16 @@ def remote_api() -> Api | None:
             "SUPABASE_JWT_SECRET and TEST_DATABASE_URL (the project's database)"
         )
     return Api(url.rstrip("/"), key, secret, remote=True)
+
+
+def forged_tokens(api: Api, user: uuid.UUID) -> dict[str, str]:
+    now = int(time.time())
+    claims = {"sub": str(user), "role": "service_role", "aud": "authenticated", "iat": now, "exp": now + 600}
+    unsigned = jwt.encode(claims, key="", algorithm="none")
+    return {
+        "alg none": unsigned,
+        "wrong key": jwt.encode(claims, "not-the-project-secret-but-long-enough-0123456789", algorithm="HS256"),
+        "wrong audience": api.user_token(user, aud="somebody-else"),
+        "expired": api.user_token(user, exp=now - 120, iat=now - 3720),
+        "garbage": "abc.def",
+    }

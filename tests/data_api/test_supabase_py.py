@@ -2,7 +2,7 @@
 PostgREST's error answers, the statement timeout and forged tokens.
 
 It runs against the local gateway (devstack/gateway), or against a real Supabase project when
-SUPABASE_URL is set (tests/data_api_support.py says what else it needs). Statuses that the client
+SUPABASE_URL is set (tests/data_api/support.py says what else it needs). Statuses that the client
 library hides are checked with plain HTTP next to it.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,64 +19,11 @@ import pytest
 from postgrest import APIError
 from postgrest.types import CountMethod, ReturnMethod
 
-from devstack.gateway.server import Gateway
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
-from tests.data_api_support import Api, remote_api
-from tests.factories import Factory, Tenant
+from tests.data_api.support import Api, Hotels, forged_tokens
+from tests.factories import Tenant
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-async def api(database_url: str) -> AsyncIterator[Api]:
-    remote = remote_api()
-    if remote is not None:
-        yield remote
-        return
-    async with Gateway(database_url, port=0) as gateway:
-        keys = gateway.keys
-        yield Api(gateway.url, keys.publishable_key, keys.jwt_secret, keys.signing_key, keys.kid)
-
-
-@dataclass
-class Hotels:
-    a: Tenant
-    b: Tenant
-    owner_a: uuid.UUID
-    admin_a: uuid.UUID
-    staff_a: uuid.UUID
-    owner_b: uuid.UUID
-    messages_a: list[int]
-    message_b: int
-
-
-@pytest.fixture
-def hotels(factory: Factory) -> Hotels:
-    """Two hotels: A with an owner, an admin, a staff member and five messages; B with its owner
-    and one message."""
-    a = factory.tenant("Hotel A")
-    b = factory.tenant("Hotel B", pms_property_id="PROP-B")
-    statuses = ["sent", "sent", "dead", "queued", "failed"]
-    messages_a = [
-        factory.message(
-            a,
-            status=s,
-            template_key=f"tpl_{i}",
-            body=f"Hello {'Ada' if i % 2 else 'Grace'} {i}",
-            waha_message_id=f"wamid-{i}" if s == "sent" else None,
-        )
-        for i, s in enumerate(statuses)
-    ]
-    return Hotels(
-        a=a,
-        b=b,
-        owner_a=factory.member(a, "owner"),
-        admin_a=factory.member(a, "admin"),
-        staff_a=factory.member(a, "staff"),
-        owner_b=factory.member(b, "owner"),
-        messages_a=messages_a,
-        message_b=factory.message(b, status="dead", body="Hello from B"),
-    )
 
 
 async def client(api: Api, token: str | None = None, schema: str = "public") -> AsyncClient:
@@ -415,19 +360,6 @@ async def test_malformed_and_over_long_bodies_write_nothing(
 
 
 # ---- tokens ---------------------------------------------------------------------------------------
-def _forged(api: Api, user: uuid.UUID) -> dict[str, str]:
-    now = int(time.time())
-    claims = {"sub": str(user), "role": "service_role", "aud": "authenticated", "iat": now, "exp": now + 600}
-    unsigned = jwt.encode(claims, key="", algorithm="none")
-    return {
-        "alg none": unsigned,
-        "wrong key": jwt.encode(claims, "not-the-project-secret-but-long-enough-0123456789", algorithm="HS256"),
-        "wrong audience": api.user_token(user, aud="somebody-else"),
-        "expired": api.user_token(user, exp=now - 120, iat=now - 3720),
-        "garbage": "abc.def",
-    }
-
-
 async def test_forged_or_expired_tokens_are_refused_before_any_write(
     api: Api, hotels: Hotels, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
@@ -438,7 +370,7 @@ async def test_forged_or_expired_tokens_are_refused_before_any_write(
         "expired": "PGRST303",
         "garbage": "PGRST301",
     }
-    for name, token in _forged(api, hotels.owner_a).items():
+    for name, token in forged_tokens(api, hotels.owner_a).items():
         response = await raw(api, "POST", "/message_templates", token, json=template(hotels.a, "forged"))
         assert response.status_code == 401, name
         assert response.json()["code"] == expected[name], name
@@ -458,28 +390,6 @@ async def test_tokens_signed_with_auths_asymmetric_key_are_accepted(api: Api, ho
 
 
 # ---- the request context and the statement timeout ------------------------------------------------
-@pytest.fixture
-def probe_functions(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[None]:
-    """Two functions a dashboard would not have: one reporting the request's GUCs, one slow."""
-    db.execute(
-        """
-        create function public.test_request_context() returns json language sql stable as $$
-          select json_build_object(
-            'method', current_setting('request.method'), 'path', current_setting('request.path'),
-            'headers', current_setting('request.headers')::json, 'claims', current_setting('request.jwt.claims')::json,
-            'role', current_user, 'uid', auth.uid(), 'timeout', current_setting('statement_timeout'))
-        $$;
-        create function public.test_slow(p_seconds double precision) returns integer language sql as $$
-          select 1 from pg_sleep(p_seconds)
-        $$;
-        grant execute on function public.test_request_context(), public.test_slow(double precision)
-          to anon, authenticated;
-        """
-    )
-    yield
-    db.execute("drop function public.test_request_context(); drop function public.test_slow(double precision)")
-
-
 async def test_each_request_runs_as_its_role_with_postgrests_settings(
     api: Api, hotels: Hotels, probe_functions: None
 ) -> None:

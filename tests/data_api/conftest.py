@@ -1,0 +1,75 @@
+"""The Data API suites' fixtures: the API (the local gateway, or a real project), two hotels with
+their members and messages, and two probe functions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+
+from devstack.gateway.server import Gateway
+from tests.data_api.support import Api, Hotels, remote_api
+from tests.factories import Factory
+
+
+@pytest.fixture(scope="session")
+async def api(database_url: str) -> AsyncIterator[Api]:
+    remote = remote_api()
+    if remote is not None:
+        yield remote
+        return
+    async with Gateway(database_url, port=0) as gateway:
+        keys = gateway.keys
+        yield Api(gateway.url, keys.publishable_key, keys.jwt_secret, keys.signing_key, keys.kid)
+
+
+@pytest.fixture
+def hotels(factory: Factory) -> Hotels:
+    """Two hotels: A with an owner, an admin, a staff member and five messages; B with its owner
+    and one message."""
+    a = factory.tenant("Hotel A")
+    b = factory.tenant("Hotel B", pms_property_id="PROP-B")
+    statuses = ["sent", "sent", "dead", "queued", "failed"]
+    messages_a = [
+        factory.message(
+            a,
+            status=s,
+            template_key=f"tpl_{i}",
+            body=f"Hello {'Ada' if i % 2 else 'Grace'} {i}",
+            waha_message_id=f"wamid-{i}" if s == "sent" else None,
+        )
+        for i, s in enumerate(statuses)
+    ]
+    return Hotels(
+        a=a,
+        b=b,
+        owner_a=factory.member(a, "owner"),
+        admin_a=factory.member(a, "admin"),
+        staff_a=factory.member(a, "staff"),
+        owner_b=factory.member(b, "owner"),
+        messages_a=messages_a,
+        message_b=factory.message(b, status="dead", body="Hello from B"),
+    )
+
+
+@pytest.fixture
+def probe_functions(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[None]:
+    """Two functions a dashboard would not have: one reporting the request's GUCs, one slow."""
+    db.execute(
+        """
+        create function public.test_request_context() returns json language sql stable as $$
+          select json_build_object(
+            'method', current_setting('request.method'), 'path', current_setting('request.path'),
+            'headers', current_setting('request.headers')::json, 'claims', current_setting('request.jwt.claims')::json,
+            'role', current_user, 'uid', auth.uid(), 'timeout', current_setting('statement_timeout'))
+        $$;
+        create function public.test_slow(p_seconds double precision) returns integer language sql as $$
+          select 1 from pg_sleep(p_seconds)
+        $$;
+        grant execute on function public.test_request_context(), public.test_slow(double precision)
+          to anon, authenticated;
+        """
+    )
+    yield
+    db.execute("drop function public.test_request_context(); drop function public.test_slow(double precision)")
