@@ -75,6 +75,7 @@ def create_app(
     app.router.add_route("*", "/", api.root)
     app.router.add_route("*", "/rpc/{name}", api.rpc, name="rpc")
     app.router.add_route("*", "/{name}", api.relation, name="relation")
+    app.router.add_route("*", "/{tail:.*}", api.invalid_path)
     return app
 
 

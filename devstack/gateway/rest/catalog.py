@@ -76,13 +76,15 @@ async def functions(cur: AsyncCursor[Any], schema: str, name: str) -> list[Funct
     return found
 
 
-def choose(candidates: list[Function], schema: str, name: str, keys: set[str]) -> tuple[Function, bool]:
+def choose(
+    candidates: list[Function], schema: str, name: str, keys: set[str], *, named: bool = True
+) -> tuple[Function, bool]:
     """PostgREST's overload choice: every given key names a parameter and every parameter without a
     default is given; or one unnamed json/jsonb parameter that takes the whole body. The flag says
     the body goes whole into that single parameter."""
     matches = [
         f
-        for f in candidates
+        for f in (candidates if named else [])
         if keys <= {p[0] for p in f.params}
         and all(p[2] or p[0] in keys for p in f.params)
         and all(p[0] for p in f.params)

@@ -100,7 +100,12 @@ def sqlstate_status(sqlstate: str, message: str, *, authenticated: bool) -> int:
 def from_postgres(exc: psycopg.Error, *, authenticated: bool) -> ApiError:
     """A PostgreSQL error as PostgREST forwards it."""
     diag = exc.diag
-    sqlstate = diag.sqlstate or "XX000"
+    if diag.sqlstate is None:
+        # refused by the driver before PostgreSQL saw it (a NUL character in a value, say); the
+        # server would have refused it too, as an invalid byte sequence
+        status = 400 if isinstance(exc, psycopg.DataError) else 503
+        return ApiError(status, "22021" if status == 400 else "PGRST001", str(exc))
+    sqlstate = diag.sqlstate
     message = diag.message_primary or str(exc)
     if sqlstate == "PGRST":
         return _raised_pgrst(message, diag.message_detail)

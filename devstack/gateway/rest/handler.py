@@ -5,6 +5,7 @@ Content-Range, Location); any error rolls the whole transaction back."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from devstack.gateway.rest.errors import ApiError, from_postgres, not_implemente
 from devstack.gateway.rest.query import Query, parse_query
 from devstack.gateway.rest.tokens import Identity, Verifier
 
+log = logging.getLogger(__name__)
 _READ = ("GET", "HEAD")
 # Role settings (`alter role ... set statement_timeout`), applied with set_config(..., true)
 # before the role switch, as PostgREST applies its impersonated roles' settings.
@@ -71,6 +73,10 @@ class DataApi:
     async def root(self, request: web.Request) -> web.StreamResponse:
         return not_implemented("the OpenAPI description at the root path").response(head=request.method == "HEAD")
 
+    async def invalid_path(self, request: web.Request) -> web.StreamResponse:
+        error = ApiError(404, "PGRST125", "Invalid path specified in request URL")
+        return error.response(head=request.method == "HEAD")
+
     async def _answer(self, request: web.Request, *, rpc: bool) -> web.StreamResponse:
         head = request.method == "HEAD"
         identity: Identity | None = None
@@ -86,6 +92,10 @@ class DataApi:
             return web.json_response({"message": "Request size limit exceeded"}, status=413)
         except psycopg.Error as exc:
             return from_postgres(exc, authenticated=bool(identity and identity.authenticated)).response(head=head)
+        except Exception:
+            # a defect of the stand-in, not the caller's fault: say so in PostgREST's shape
+            log.exception("Data API request failed: %s %s", request.method, request.path_qs)
+            return ApiError(500, "PGRSTX00", "Internal error of the local Data API").response(head=head)
 
     # ---- tables and views ---------------------------------------------------------------------
     async def _relation(self, request: web.Request, identity: Identity) -> web.StreamResponse:
@@ -124,10 +134,12 @@ class DataApi:
                 assert body is not None
                 if not isinstance(body, dict):
                     raise ApiError(400, "PGRST102", "Empty or invalid json")
-                _check_columns(body.keys(), rel)
-                if not body:
+                # `columns` restricts which of the body's keys are written, as for inserts
+                columns = q.columns if q.columns is not None else list(body)
+                _check_columns(columns, rel)
+                if not columns:
                     return web.Response(status=204 if not returning else 200, text=None if not returning else "[]")
-                statement, params = sqlbuild.update(rel, q, list(body), json.dumps(body), returning)
+                statement, params = sqlbuild.update(rel, q, columns, json.dumps(body), returning)
                 location = False
                 status = 200 if returning else 204
             else:
@@ -145,7 +157,7 @@ class DataApi:
                 return web.Response(status=status, headers=response_headers)
             if not returning:
                 return web.Response(status=status, headers=response_headers)
-            return _json(status, _shape(outcome.body, single), response_headers)
+            return _json(status, _shape(outcome.body, single), response_headers, single=single)
 
     async def _read(
         self,
@@ -185,7 +197,7 @@ class DataApi:
         response_headers = {"Content-Range": content_range}
         if request.method == "HEAD":
             return web.Response(status=status, headers=response_headers, content_type="application/json")
-        return _json(status, _shape(outcome.body, single), response_headers)
+        return _json(status, _shape(outcome.body, single), response_headers, single=single)
 
     # ---- functions ----------------------------------------------------------------------------
     async def _rpc(self, request: web.Request, identity: Identity) -> web.StreamResponse:
@@ -199,25 +211,25 @@ class DataApi:
         name = request.match_info["name"]
         single = headers.wants_object(request.headers.get("Accept"))
         prefs = headers.preferences(request.headers.getall("Prefer", []))
+        # the body is read before a pooled connection is taken
+        body = None if read_only else await self._body(request, allow_empty=True)
         async with self._transaction(request, identity, schema, read_only=read_only) as cur:
             candidates = await catalog.functions(cur, schema, name)
+            args: dict[str, Any] | None
             if read_only:
+                # GET /rpc: parameters named like the function's arguments are arguments
                 params_names = frozenset(p[0] for f in candidates for p in f.params)
                 q = parse_query(request.query.items(), keep=params_names)
-                args: dict[str, Any] = dict(q.rest)
+                args = dict(q.rest)
                 body_text = json.dumps(args)
             else:
                 q = parse_query(request.query.items())
-                body = await self._body(request, allow_empty=True)
-                if body is None:
-                    body = {}
-                body_text = json.dumps(body)
-                args = body if isinstance(body, dict) else {}
-            keys = set(args) if isinstance(args, dict) else set()
-            fn, whole = catalog.choose(candidates, schema, name, keys)
-            if not whole and not isinstance(args, dict):
+                body_text = json.dumps({} if body is None else body)
+                args = {} if body is None else body if isinstance(body, dict) else None
+            fn, whole = catalog.choose(candidates, schema, name, set(args or {}), named=args is not None)
+            if not whole and args is None:
                 raise ApiError(400, "PGRST102", "Empty or invalid json")
-            statement, params = sqlbuild.call(fn, q, args, body_text, whole)
+            statement, params = sqlbuild.call(fn, q, args or {}, body_text, whole)
             outcome = await _run(cur, statement, params, True)
             if fn.returns_void:
                 return web.Response(status=204)
@@ -234,7 +246,7 @@ class DataApi:
             count_header = {"Content-Range": f"{span}/{shown}"} if fn.returns_set else {}
             if request.method == "HEAD":
                 return web.Response(status=200, headers=count_header, content_type="application/json")
-            return _json(200, text, count_header)
+            return _json(200, text, count_header, single=single and fn.returns_set)
 
     # ---- plumbing -----------------------------------------------------------------------------
     async def _body(self, request: web.Request, *, allow_empty: bool = False) -> Any:
@@ -331,8 +343,9 @@ def _shape(body: str | None, single: bool) -> str:
     return json.dumps(data[0])
 
 
-def _json(status: int, text: str, extra: dict[str, str]) -> web.Response:
-    return web.Response(status=status, text=text, content_type="application/json", headers=extra)
+def _json(status: int, text: str, extra: dict[str, str], *, single: bool = False) -> web.Response:
+    content_type = headers.OBJECT if single else headers.JSON
+    return web.Response(status=status, text=text, content_type=content_type, headers=extra)
 
 
 def _check_columns(keys: Any, rel: catalog.Relation) -> None:

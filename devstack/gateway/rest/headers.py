@@ -19,7 +19,6 @@ class Preferences:
     return_: Literal["minimal", "representation", "headers-only"] | None = None
     count: bool = False
     resolution: Literal["merge-duplicates", "ignore-duplicates"] | None = None
-    tx_rollback: bool = False
 
 
 def preferences(values: Sequence[str]) -> Preferences:
@@ -44,7 +43,9 @@ def preferences(values: Sequence[str]) -> Preferences:
             elif name == "resolution" and value in ("merge-duplicates", "ignore-duplicates"):
                 prefs.resolution = value  # type: ignore[assignment]
             elif name == "tx" and value in ("commit", "rollback"):
-                prefs.tx_rollback = value == "rollback"
+                # PostgREST honours tx only with db-tx-end = *-allow-override; Supabase keeps the
+                # default (commit), under which the preference is ignored.
+                pass
             elif name == "handling" and value in ("strict", "lenient"):
                 strict = value == "strict"
             elif name in ("missing", "max-affected", "timezone", "params"):

@@ -153,8 +153,11 @@ def parse_select(text: str) -> list[SelectItem]:
         item = raw.strip()
         if not item:
             raise parse_error("select parameter", text, "empty select item")
+        if re.fullmatch(r"(\w+:)?(count\(\)|[^()]*\.(count|sum|avg|max|min)\(\))(::\w+)?", item):
+            # Supabase keeps PostgREST's db-aggregates-enabled off
+            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
         if "(" in item or item.startswith("..."):
-            raise not_implemented(f"embedding, spreading and aggregates in select ({item})")
+            raise not_implemented(f"embedding and spreading in select ({item})")
         if item == "*":
             items.append(SelectItem(None))
             continue
@@ -207,7 +210,12 @@ def parse_condition(name: str, expr: str, *, in_tree: bool = False) -> Condition
     raise parse_error("filter", whole, f'unknown operator "{op}"')
 
 
-def parse_logic(key: str, value: str) -> Logic:
+_MAX_DEPTH = 32
+
+
+def parse_logic(key: str, value: str, depth: int = 0) -> Logic:
+    if depth > _MAX_DEPTH:
+        raise parse_error("logic tree", value, f"more than {_MAX_DEPTH} nested and/or groups")
     negated = key.startswith("not.")
     op = key[4:] if negated else key
     if op not in ("and", "or"):
@@ -219,7 +227,7 @@ def parse_logic(key: str, value: str) -> Logic:
         part = part.strip()
         m = re.match(r"(not\.)?(and|or)\(", part)
         if m:
-            children.append(parse_logic(part[: m.end() - 1], part[m.end() - 1 :]))
+            children.append(parse_logic(part[: m.end() - 1], part[m.end() - 1 :], depth + 1))
             continue
         name, dot, rest = part.partition(".")
         if not dot or not name:

@@ -10,6 +10,7 @@ from typing import Any
 from psycopg import sql
 
 from devstack.gateway.rest.catalog import Function, Relation
+from devstack.gateway.rest.errors import not_implemented
 from devstack.gateway.rest.query import COMPARISONS, IS_VALUES, Condition, Field, Logic, OrderTerm, Query, SelectItem
 
 Params = list[Any]
@@ -137,6 +138,8 @@ def insert(
     statement = head.format(t=target, names=names)
     if resolution is not None:
         conflict = q.on_conflict or list(rel.primary_key)
+        if not conflict:
+            raise not_implemented(f"an upsert on {rel.name}, which has no primary key, without on_conflict")
         keys = sql.SQL(", ").join(sql.Identifier(c) for c in conflict)
         updates = [c for c in columns if c not in conflict]
         if resolution == "ignore-duplicates" or not updates:
@@ -197,7 +200,10 @@ def call(fn: Function, q: Query, args: dict[str, Any], body: str, whole_body: bo
         call_expr = sql.SQL("{}({})").format(target, named)
     if fn.returns_void or (not fn.returns_set and not fn.returns_rows):
         from_clause = sql.SQL(" from ") + sql.SQL(", ").join(from_items) if from_items else sql.SQL("")
-        return sql.SQL("select null::bigint, 1, to_json({})::text{}").format(call_expr, from_clause), params
+        statement = sql.SQL("select null::bigint, 1, coalesce(to_json({})::text, 'null'){}").format(
+            call_expr, from_clause
+        )
+        return statement, params
     if not fn.returns_rows:
         from_items.append(sql.SQL("lateral {} as pgrst_call(pgrst_scalar)").format(call_expr))
         statement = sql.SQL(
