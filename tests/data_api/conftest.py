@@ -3,8 +3,11 @@ their members and messages, and two probe functions."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import time
+from collections.abc import AsyncIterator
 
+import httpx
 import psycopg
 import pytest
 
@@ -54,7 +57,7 @@ def hotels(factory: Factory) -> Hotels:
 
 
 @pytest.fixture
-def probe_functions(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[None]:
+async def probe_functions(api: Api, db: psycopg.Connection[tuple[object, ...]]) -> AsyncIterator[None]:
     """Two functions a dashboard would not have: one reporting the request's GUCs, one slow."""
     db.execute(
         """
@@ -69,7 +72,22 @@ def probe_functions(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[None
         $$;
         grant execute on function public.test_request_context(), public.test_slow(double precision)
           to anon, authenticated;
+        notify pgrst, 'reload schema';
         """
     )
+    if api.remote:
+        await _until_served(api, "/rpc/test_request_context")
     yield
     db.execute("drop function public.test_request_context(); drop function public.test_slow(double precision)")
+
+
+async def _until_served(api: Api, path: str) -> None:
+    """A real project's PostgREST reloads its schema cache on the NOTIFY, a moment later."""
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=f"{api.url}/rest/v1", timeout=10) as http:
+        while True:
+            response = await http.get(path, headers={"apikey": api.publishable_key})
+            if response.status_code != 404:
+                return
+            assert time.monotonic() < deadline, f"{path} never appeared in the schema cache"
+            await asyncio.sleep(0.5)

@@ -135,9 +135,11 @@ test("errors: PostgREST's shapes for bad queries, and nothing written", async ()
   ]);
   assert.equal(bulk.status, 400);
   assert.equal(bulk.error.code, "23514");
-  const huge = Array.from({ length: 400 }, (_, i) => template(fx.tenant_a, `js_big_${i}`, "x".repeat(4000)));
-  const tooLong = await sb.from("message_templates").insert(huge);
-  assert.equal(tooLong.status, 413);
+  if (!fx.remote) { // the 1 MiB body limit is the local gateway's own
+    const huge = Array.from({ length: 400 }, (_, i) => template(fx.tenant_a, `js_big_${i}`, "x".repeat(4000)));
+    const tooLong = await sb.from("message_templates").insert(huge);
+    assert.equal(tooLong.status, 413);
+  }
   const left = await sb.from("message_templates").select("key").like("key", "js_*");
   assert.deepEqual(left.data, []);
 });

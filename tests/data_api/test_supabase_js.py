@@ -45,6 +45,7 @@ async def test_the_supabase_js_suite_passes(
     assert row is not None
     forged = forged_tokens(api, hotels.owner_a)
     fixture = {
+        "remote": api.remote,
         "tenant_a": str(hotels.a.id),
         "tenant_b": str(hotels.b.id),
         "messages_a": hotels.messages_a,

@@ -341,7 +341,7 @@ async def test_a_single_row_write_that_hits_several_rows_is_rolled_back(
     assert db.execute("select count(*) from public.message_templates where body = 'changed'").fetchone() == (0,)
 
 
-async def test_malformed_and_over_long_bodies_write_nothing(
+async def test_malformed_bodies_write_nothing(
     api: Api, hotels: Hotels, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     token = api.user_token(hotels.owner_a)
@@ -353,9 +353,19 @@ async def test_malformed_and_over_long_bodies_write_nothing(
     unknown = await raw(api, "POST", "/message_templates", token, json={**template(hotels.a, "x"), "colour": "red"})
     assert unknown.status_code == 400
     assert unknown.json()["code"] == "PGRST204"
+    assert db.execute("select count(*) from public.message_templates").fetchone() == (0,)
+
+
+async def test_an_over_long_body_is_refused_whole(
+    api: Api, hotels: Hotels, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    if api.remote:
+        pytest.skip("the 1 MiB body limit is the local gateway's; hosted Supabase documents none for the Data API")
+    token = api.user_token(hotels.owner_a)
     huge = [template(hotels.a, f"k{i}", "x" * 4000) for i in range(400)]  # about 1.7 MB
     too_long = await raw(api, "POST", "/message_templates", token, json=huge)
     assert too_long.status_code == 413
+    assert too_long.json() == {"message": "Request size limit exceeded"}
     assert db.execute("select count(*) from public.message_templates").fetchone() == (0,)
 
 
