@@ -49,6 +49,8 @@ test("reads: filters, order, ranges and exact counts", async () => {
 
   const one = await sb.from("message_logs").select("id, body").eq("id", ids[3]).single();
   assert.deepEqual(one.data, { id: ids[3], body: "Hello Ada 3" });
+  const embedded = await sb.from("message_logs").select("id, tenants(name)").eq("id", ids[0]).single();
+  assert.deepEqual(embedded.data, { id: ids[0], tenants: { name: "Hotel A" } });
   const none = await sb.from("message_logs").select("id").eq("id", fx.message_b).maybeSingle();
   assert.equal(none.error, null);
   assert.equal(none.data, null);

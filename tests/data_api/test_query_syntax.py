@@ -54,8 +54,8 @@ def test_filters_logic_trees_order_and_paging() -> None:
 
 def test_postgrest_syntax_the_stand_in_does_not_serve_is_refused_by_name() -> None:
     for params in (
-        [("select", "id,tenants(name)")],
         [("select", "...tenants(name)")],
+        [("select", "id,tenants(name)"), ("tenants.reservations.id", "eq.1")],
         [("body", "fts.hello")],
         [("id", "eq(any).{1,2}")],
     ):
@@ -68,6 +68,28 @@ def test_postgrest_syntax_the_stand_in_does_not_serve_is_refused_by_name() -> No
     with pytest.raises(ApiError) as embedded_filter:
         parse_query([("tenants.name", "eq.x")])
     assert embedded_filter.value.code == "PGRST108"
+    with pytest.raises(ApiError) as aliased:
+        parse_query([("select", "id,hotel:tenants(name)"), ("tenants.name", "eq.x")])
+    assert aliased.value.hint == "Change 'tenants' to 'hotel' in filters, orders or limits."
+
+
+def test_embedded_resources_with_their_own_filters_order_and_limit() -> None:
+    q = parse_query(
+        [
+            ("select", "id,hotel:tenants!tenant_id!inner(name,properties(*))"),
+            ("hotel.name", "like.Hotel*"),
+            ("hotel.order", "name.desc"),
+            ("hotel.limit", "3"),
+        ]
+    )
+    embed = q.select[1].embed
+    assert embed is not None
+    assert (embed.name, embed.alias, embed.hint, embed.inner) == ("tenants", "hotel", "tenant_id", True)
+    assert embed.select[1].embed is not None and embed.select[1].embed.name == "properties"
+    assert embed.query is not None
+    assert embed.query.where == [Condition(Field("name"), "like", False, "Hotel*")]
+    assert embed.query.order == [OrderTerm(Field("name"), True)]
+    assert embed.query.limit == 3
 
 
 def test_prefer_accept_and_range_headers() -> None:
@@ -104,6 +126,8 @@ def test_any_query_string_parses_or_gets_a_4xx_answer(params: list[tuple[str, st
         assert 400 <= exc.status < 500
         assert exc.message
         return
+    if any(item.embed is not None for item in q.select):
+        return  # embeddings need the catalog's relationships first (tested through the API)
     # what parses turns into SQL (identifiers quoted, values as parameters) without failing
     rel = Relation("public", "t", ("id",), ("id",))
     statement, values = sqlbuild.read(rel, q, q.limit, q.offset, count=True)

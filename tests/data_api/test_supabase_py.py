@@ -138,6 +138,33 @@ async def test_profiles_choose_the_metrics_schema_and_nothing_outside_config_tom
     assert "public" in body["hint"] and "metrics" in body["hint"] and "ops" not in body["hint"]
 
 
+async def test_embedding_along_foreign_keys_under_rls(api: Api, hotels: Hotels) -> None:
+    owner_a = await client(api, api.user_token(hotels.owner_a))
+    with_tenant = await owner_a.table("message_logs").select("id, hotel:tenants(name)").order("id").limit(2).execute()
+    assert rows(with_tenant) == [{"id": i, "hotel": {"name": "Hotel A"}} for i in hotels.messages_a[:2]]
+
+    dead_only = await (
+        owner_a.table("tenants").select("name, message_logs(id, status)").eq("message_logs.status", "dead").execute()
+    )
+    assert rows(dead_only) == [{"name": "Hotel A", "message_logs": [{"id": hotels.messages_a[2], "status": "dead"}]}]
+
+    owner_b = await client(api, api.user_token(hotels.owner_b))
+    seen_by_b = await owner_b.table("tenants").select("name, message_logs(id)").execute()
+    assert rows(seen_by_b) == [{"name": "Hotel B", "message_logs": [{"id": hotels.message_b}]}]
+    failed_in_b = await (
+        owner_b.table("tenants").select("name, message_logs!inner(id)").eq("message_logs.status", "failed").execute()
+    )
+    assert rows(failed_in_b) == []
+    failed_in_a = await (
+        owner_a.table("tenants")
+        .select("name, message_logs!inner()", count=CountMethod.exact)
+        .eq("message_logs.status", "failed")
+        .execute()
+    )
+    assert rows(failed_in_a) == [{"name": "Hotel A"}]
+    assert failed_in_a.count == 1
+
+
 # ---- isolation ----------------------------------------------------------------------------------
 async def test_a_member_of_hotel_b_neither_sees_nor_changes_hotel_a(
     api: Api, hotels: Hotels, db: psycopg.Connection[tuple[object, ...]]
@@ -294,7 +321,9 @@ async def test_a_bulk_insert_with_one_bad_row_writes_nothing(
         ("/message_logs?select=no_such_column", 400, "42703"),
         ("/message_logs?no_such_column=eq.1", 400, "42703"),
         ("/message_logs?id=eq.not-a-number", 400, "22P02"),
-        ("/message_logs?select=id,tenants(name)", 400, "PGRST127"),  # embedding: not served here
+        ("/message_logs?select=id,...tenants(name)", 400, "PGRST127"),  # spreading: not served here
+        ("/message_logs?select=id,no_such_table(name)", 400, "PGRST200"),
+        ("/message_logs?tenants.name=eq.x", 400, "PGRST108"),
         ("/message_logs?body=fts.hello", 400, "PGRST127"),
         ("/no_such_table", 404, "PGRST205"),
     ],

@@ -119,3 +119,76 @@ def choose(
         f"Could not find the function {schema}.{name}" + (f"({shown})" if keys else "") + " in the schema cache",
         detail,
     )
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A foreign key seen from `parent`: the related table, the column pairs joining them, and
+    whether the parent gets one object (many-to-one, one-to-one) or an array (one-to-many)."""
+
+    child: Relation
+    constraint: str
+    # (parent column, child column)
+    pairs: tuple[tuple[str, str], ...]
+    to_one: bool
+
+
+_RELATIONSHIPS = """
+select c.conname::text, c.conrelid = p.oid as outgoing,
+       array(select a.attname::text from unnest(c.conkey) with ordinality k(n, i)
+             join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.i),
+       array(select a.attname::text from unnest(c.confkey) with ordinality k(n, i)
+             join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.i),
+       exists (select 1 from pg_index i where i.indrelid = c.conrelid and i.indisunique
+               and i.indkey::int2[] @> c.conkey and cardinality(i.indkey::int2[]) = cardinality(c.conkey))
+from pg_class p
+join pg_namespace n on n.oid = p.relnamespace
+join pg_class o on o.relnamespace = n.oid and o.relname = %(child)s
+join pg_constraint c on c.contype = 'f'
+  and ((c.conrelid = p.oid and c.confrelid = o.oid) or (c.conrelid = o.oid and c.confrelid = p.oid))
+where n.nspname = %(schema)s and p.relname = %(parent)s
+order by c.conname
+"""
+
+
+async def relationship(cur: AsyncCursor[Any], parent: Relation, name: str, hint: str | None) -> Relationship:
+    """PostgREST's choice of a relationship for `parent?select=name!hint(...)`: the foreign keys
+    between the two tables in either direction, narrowed by the hint (a constraint or column
+    name); none is PGRST200, several PGRST201."""
+    await cur.execute(_RELATIONSHIPS, {"schema": parent.schema, "parent": parent.name, "child": name})
+    found = []
+    for conname, outgoing, columns, referenced, unique in await cur.fetchall():
+        if hint is not None and hint != conname and hint not in columns and hint not in referenced:
+            continue
+        pairs = (
+            tuple(zip(columns, referenced, strict=True)) if outgoing else tuple(zip(referenced, columns, strict=True))
+        )
+        # parent holds the foreign key: the child row is one; else the children are many unless unique
+        to_one = bool(outgoing or unique)
+        found.append((conname, pairs, to_one, outgoing))
+    if not found:
+        raise ApiError(
+            400,
+            "PGRST200",
+            f"Could not find a relationship between '{parent.name}' and '{name}' in the schema cache",
+            f"Searched for a foreign key relationship between '{parent.name}' and '{name}'"
+            + (f" using the hint '{hint}'" if hint else "")
+            + f" in the schema '{parent.schema}', but no matches were found.",
+        )
+    if len(found) > 1:
+        options = ", ".join(f"'{name}!{c[0]}'" for c in found)
+        raise ApiError(
+            300,
+            "PGRST201",
+            f"Could not embed because more than one relationship was found for '{parent.name}' and '{name}'",
+            "; ".join(
+                f"{'many-to-one' if c[3] else 'one-to-many'} using {parent.name}({', '.join(p for p, _ in c[1])})"
+                f" and {name}({', '.join(q for _, q in c[1])})"
+                for c in found
+            ),
+            f"Try changing '{name}' to one of the following: {options}. Find the desired relationship in the"
+            " 'details' key.",
+        )
+    conname, pairs, to_one, _ = found[0]
+    child = await relation(cur, parent.schema, name)
+    return Relationship(child, conname, pairs, to_one)

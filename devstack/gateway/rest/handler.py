@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from devstack.gateway.rest import catalog, headers, sqlbuild
 from devstack.gateway.rest.errors import ApiError, from_postgres, not_implemented
-from devstack.gateway.rest.query import Query, parse_query
+from devstack.gateway.rest.query import Query, SelectItem, parse_query
 from devstack.gateway.rest.tokens import Identity, Verifier
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ class DataApi:
 
         async with self._transaction(request, identity, schema, read_only=method in _READ) as cur:
             rel = await catalog.relation(cur, schema, name)
+            await _resolve_embeds(cur, rel, q.select)
             if method in _READ:
                 return await self._read(request, cur, rel, q, prefs, single)
             if q.limit is not None or q.offset:
@@ -226,6 +227,8 @@ class DataApi:
                 q = parse_query(request.query.items())
                 body_text = json.dumps({} if body is None else body)
                 args = {} if body is None else body if isinstance(body, dict) else None
+            if any(item.embed is not None for item in q.select):
+                raise not_implemented("embedding in the result of a function")
             fn, whole = catalog.choose(candidates, schema, name, set(args or {}), named=args is not None)
             if not whole and args is None:
                 raise ApiError(400, "PGRST102", "Empty or invalid json")
@@ -328,6 +331,14 @@ async def _run(cur: AsyncCursor[Any], statement: sql.Composable, params: list[An
     row = await cur.fetchone()
     assert row is not None
     return Outcome(row[0], int(row[1]), row[2])
+
+
+async def _resolve_embeds(cur: AsyncCursor[Any], parent: catalog.Relation, items: list[SelectItem]) -> None:
+    """Find each embedded resource's relationship, depth first."""
+    for item in items:
+        if item.embed is not None:
+            item.embed.target = await catalog.relationship(cur, parent, item.embed.name, item.embed.hint)
+            await _resolve_embeds(cur, item.embed.target.child, item.embed.select)
 
 
 def _singularity(rows: int) -> ApiError:

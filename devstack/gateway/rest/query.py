@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from devstack.gateway.rest.errors import ApiError, not_implemented, parse_error
 
@@ -58,9 +58,29 @@ class Field:
 
 @dataclass(frozen=True)
 class SelectItem:
-    field: Field | None  # None is `*`
+    field: Field | None  # None is `*` (or an embedding)
     alias: str | None = None
     cast: str | None = None
+    embed: Embed | None = None
+
+
+@dataclass(eq=False)
+class Embed:
+    """`alias:relation!hint!inner(select)`: a related table's rows along a foreign key."""
+
+    name: str
+    alias: str | None
+    hint: str | None
+    inner: bool
+    select: list[SelectItem]
+    # `relation.column=...`, `relation.order=...`, `relation.limit=...` from the query string
+    query: Query | None = None
+    # the relationship, once the handler has found it in the catalog
+    target: Any = None
+
+    @property
+    def key(self) -> str:
+        return self.alias or self.name
 
 
 @dataclass(frozen=True)
@@ -156,8 +176,11 @@ def parse_select(text: str) -> list[SelectItem]:
         if re.fullmatch(r"(\w+:)?(count\(\)|[^()]*\.(count|sum|avg|max|min)\(\))(::\w+)?", item):
             # Supabase keeps PostgREST's db-aggregates-enabled off
             raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
-        if "(" in item or item.startswith("..."):
-            raise not_implemented(f"embedding and spreading in select ({item})")
+        if item.startswith("..."):
+            raise not_implemented(f"spreading an embedded resource ({item})")
+        if "(" in item:
+            items.append(_parse_embed(item, text))
+            continue
         if item == "*":
             items.append(SelectItem(None))
             continue
@@ -172,6 +195,26 @@ def parse_select(text: str) -> list[SelectItem]:
                 raise parse_error("select parameter", text, f"invalid cast ::{cast}")
         items.append(SelectItem(parse_field(item, "select parameter"), alias, cast))
     return items
+
+
+_EMBED = re.compile(r"(?:([\w$]+):)?([\w$]+)((?:![\w$]+)*)\((.*)\)", re.DOTALL)
+
+
+def _parse_embed(item: str, text: str) -> SelectItem:
+    m = _EMBED.fullmatch(item)
+    if not m:
+        raise parse_error("select parameter", text, f"unexpected embedding syntax in {item}")
+    alias, name, modifiers, inner_select = m.groups()
+    hint, inner = None, False
+    for modifier in [x for x in modifiers.split("!") if x]:
+        if modifier in ("inner", "left"):
+            inner = modifier == "inner"
+        elif hint is None:
+            hint = modifier
+        else:
+            raise parse_error("select parameter", text, f"more than one hint in {item}")
+    select = parse_select(inner_select) if inner_select.strip() else []
+    return SelectItem(None, embed=Embed(name, alias, hint, inner, select))
 
 
 def _parse_list(text: str, whole: str) -> tuple[str, ...]:
@@ -276,6 +319,7 @@ def parse_columns(text: str) -> list[str]:
 def parse_query(params: Iterable[tuple[str, str]], *, keep: frozenset[str] = frozenset()) -> Query:
     """The whole query string; names in `keep` (GET /rpc arguments) are left in `rest`."""
     q = Query()
+    embedded: dict[str, Query] = {}
     for key, value in params:
         if key in keep:
             q.rest[key] = value
@@ -293,16 +337,44 @@ def parse_query(params: Iterable[tuple[str, str]], *, keep: frozenset[str] = fro
             q.on_conflict = parse_columns(value)
         elif key in ("or", "and", "not.or", "not.and"):
             q.where.append(parse_logic(key, value))
-        elif key.endswith((".or", ".and", ".order", ".limit", ".offset", ".select")) or (
-            "." in key and not key.startswith('"')
-        ):
-            resource = key.split(".")[0]
+        elif "." in key and not key.startswith('"'):
+            resource, _, rest = key.partition(".")
+            _embedded_param(embedded.setdefault(resource, Query(select=[])), rest, value)
+        else:
+            q.where.append(parse_condition(key, value))
+    _attach(q.select, embedded)
+    return q
+
+
+def _embedded_param(sub: Query, rest: str, value: str) -> None:
+    """`relation.<rest>=value`: a filter, tree, order or page of an embedded resource."""
+    if rest in ("or", "and", "not.or", "not.and"):
+        sub.where.append(parse_logic(rest, value))
+    elif rest == "order":
+        sub.order = parse_order(value)
+    elif rest == "limit":
+        sub.limit = _non_negative("limit", value)
+    elif rest == "offset":
+        sub.offset = _non_negative("offset", value)
+    elif "." in rest or rest == "select":
+        raise not_implemented(f"parameters of nested embedded resources ({rest})")
+    else:
+        sub.where.append(parse_condition(rest, value))
+
+
+def _attach(items: list[SelectItem], embedded: dict[str, Query]) -> None:
+    by_key = {i.embed.key: i.embed for i in items if i.embed is not None}
+    for resource, sub in embedded.items():
+        embed = by_key.get(resource)
+        if embed is None:
+            aliased = next((e for e in by_key.values() if e.alias and e.name == resource), None)
             raise ApiError(
                 400,
                 "PGRST108",
                 f"'{resource}' is not an embedded resource in this request",
-                hint=f"Verify that '{resource}' is included in the 'select' query parameter.",
+                "Target names are not allowed in filters if they have an alias" if aliased else None,
+                f"Change '{resource}' to '{aliased.alias}' in filters, orders or limits."
+                if aliased
+                else f"Verify that '{resource}' is included in the 'select' query parameter.",
             )
-        else:
-            q.where.append(parse_condition(key, value))
-    return q
+        embed.query = sub

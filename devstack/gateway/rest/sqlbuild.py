@@ -9,9 +9,19 @@ from typing import Any
 
 from psycopg import sql
 
-from devstack.gateway.rest.catalog import Function, Relation
+from devstack.gateway.rest.catalog import Function, Relation, Relationship
 from devstack.gateway.rest.errors import not_implemented
-from devstack.gateway.rest.query import COMPARISONS, IS_VALUES, Condition, Field, Logic, OrderTerm, Query, SelectItem
+from devstack.gateway.rest.query import (
+    COMPARISONS,
+    IS_VALUES,
+    Condition,
+    Embed,
+    Field,
+    Logic,
+    OrderTerm,
+    Query,
+    SelectItem,
+)
 
 Params = list[Any]
 SOURCE = sql.Identifier("pgrst_source")
@@ -60,9 +70,14 @@ def where_sql(conditions: Sequence[Condition | Logic], rel: sql.Composable, para
     return sql.SQL(" where ") + sql.SQL(" and ").join(condition_sql(c, rel, params) for c in conditions)
 
 
-def select_sql(items: Sequence[SelectItem], rel: sql.Composable, params: Params) -> sql.Composable:
+def select_sql(items: Sequence[SelectItem], rel: sql.Composable, params: Params, depth: int = 0) -> sql.Composable:
     parts: list[sql.Composable] = []
-    for item in items:
+    for n, item in enumerate(items):
+        if item.embed is not None:
+            embedded = _embed_sql(item.embed, rel, params, depth, n)
+            if embedded is not None:
+                parts.append(embedded)
+            continue
         if item.field is None:
             parts.append(sql.SQL("{}.*").format(rel))
             continue
@@ -71,7 +86,64 @@ def select_sql(items: Sequence[SelectItem], rel: sql.Composable, params: Params)
             # the cast's type name was checked against a plain-identifier pattern by the parser
             expr = sql.SQL("cast({} as " + item.cast + ")").format(expr)
         parts.append(sql.SQL("{} as {}").format(expr, sql.Identifier(item.alias or item.field.output_name)))
+    if not parts:
+        # only empty embeddings (`rel()`, for filtering): rows with no columns
+        return sql.SQL("")
     return sql.SQL(", ").join(parts)
+
+
+def _embed_conditions(
+    embed: Embed, parent: sql.Composable, child: sql.Composable, params: Params
+) -> list[sql.Composable]:
+    """How the child rows of `embed` hang on the parent row, with the embed's own filters."""
+    target: Relationship = embed.target
+    conditions: list[sql.Composable] = [
+        sql.SQL("{}.{} = {}.{}").format(child, sql.Identifier(c), parent, sql.Identifier(p)) for p, c in target.pairs
+    ]
+    if embed.query is not None:
+        conditions += [condition_sql(c, child, params) for c in embed.query.where]
+    conditions += inner_conditions(embed.select, child, params)
+    return conditions
+
+
+def inner_conditions(
+    items: Sequence[SelectItem], rel: sql.Composable, params: Params, depth: int = 0
+) -> list[sql.Composable]:
+    """`rel!inner(...)`: only rows with at least one related row (after the embed's filters)."""
+    found: list[sql.Composable] = []
+    for n, item in enumerate(items):
+        embed = item.embed
+        if embed is None or not embed.inner:
+            continue
+        target: Relationship = embed.target
+        child = sql.Identifier(f"pgrst_inner_{depth}_{n}")
+        conditions = _embed_conditions(embed, rel, child, params)
+        found.append(
+            sql.SQL("exists (select 1 from {} as {} where {})").format(
+                qualified(target.child.schema, target.child.name), child, sql.SQL(" and ").join(conditions)
+            )
+        )
+    return found
+
+
+def _embed_sql(embed: Embed, parent: sql.Composable, params: Params, depth: int, n: int) -> sql.Composable | None:
+    if not embed.select:
+        return None
+    target: Relationship = embed.target
+    child = sql.Identifier(f"pgrst_{depth}_{n}")
+    columns = select_sql(embed.select, child, params, depth + 1)
+    conditions = _embed_conditions(embed, parent, child, params)
+    sub = embed.query
+    order = order_sql(sub.order, child, params) if sub is not None else sql.SQL("")
+    page = page_sql(sub.limit, sub.offset) if sub is not None else sql.SQL("")
+    source = sql.SQL("select {} from {} as {} where {}").format(
+        columns, qualified(target.child.schema, target.child.name), child, sql.SQL(" and ").join(conditions)
+    )
+    if target.to_one:
+        shaped = "(select row_to_json(_pgrst_e) from ({}{}{}) _pgrst_e limit 1)"
+    else:
+        shaped = "(select coalesce(json_agg(_pgrst_e), '[]') from ({}{}{}) _pgrst_e)"
+    return sql.SQL(shaped + " as {}").format(source, order, page, sql.Identifier(embed.key))
 
 
 def order_sql(terms: Sequence[OrderTerm], rel: sql.Composable, params: Params) -> sql.Composable:
@@ -107,16 +179,24 @@ def _wrap(source: sql.Composable, q: Query, total: sql.Composable | None, projec
     ).format(source=source, count=count, projection=projection)
 
 
+def _where_with_inner(q: Query, target: sql.Composable, params: Params) -> sql.Composable:
+    conditions = [condition_sql(c, target, params) for c in q.where]
+    conditions += inner_conditions(q.select, target, params)
+    if not conditions:
+        return sql.SQL("")
+    return sql.SQL(" where ") + sql.SQL(" and ").join(conditions)
+
+
 def read(rel: Relation, q: Query, limit: int | None, offset: int, count: bool) -> tuple[sql.Composable, Params]:
     target = qualified(rel.schema, rel.name)
     total_params: Params = []
     total = None
     if count:
-        total = sql.SQL("(select count(*) from {}{})").format(target, where_sql(q.where, target, total_params))
+        total = sql.SQL("(select count(*) from {}{})").format(target, _where_with_inner(q, target, total_params))
     params: Params = []
     source = sql.SQL("select {target}.* from {target}{where}{order}{page}").format(
         target=target,
-        where=where_sql(q.where, target, params),
+        where=_where_with_inner(q, target, params),
         order=order_sql(q.order, target, params),
         page=page_sql(limit, offset),
     )
