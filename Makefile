@@ -27,10 +27,18 @@ worker: setup
 db: setup
 	$(PY) -m devstack db
 
-# Every edge function on http://127.0.0.1:54321/functions/v1/<name>, against SUPABASE_DB_URL
-# (default: the database `make db` starts). Ctrl-C stops it.
+# Every edge function on http://127.0.0.1:54329/functions/v1/<name>, against SUPABASE_DB_URL
+# (default: the database `make db` starts); `make gateway` serves them at :54321 as Supabase does,
+# and WAHA is told to post its webhooks there. Ctrl-C stops it.
 functions: setup
-	cd supabase/functions && ../../.venv/bin/deno run --allow-net --allow-env serve.ts
+	cd supabase/functions && PORT=$${PORT:-54329} FUNCTIONS_URL=$${FUNCTIONS_URL:-http://127.0.0.1:54321/functions/v1} \
+		../../.venv/bin/deno run --allow-net --allow-env serve.ts
+
+# The local API gateway on http://127.0.0.1:54321 (README.md, "The local API"): Auth and Realtime
+# against `make db`'s database, /functions/v1 to `make functions`. Ctrl-C stops it.
+.PHONY: gateway
+gateway: setup
+	$(PY) -m devstack.gateway --port 54321 --realtime --functions-url http://127.0.0.1:54329
 
 db-stop:
 	$(PY) -m devstack db-stop

@@ -3,10 +3,24 @@
 -- local simulator, templates in English and German, and the usual automation rules.
 -- Every value here is for local use only.
 
-insert into auth.users (id, email, role, aud, email_confirmed_at)
-values
-  ('d0000000-0000-4000-8000-000000000001', 'owner@demo-hotel.test', 'authenticated', 'authenticated', now()),
-  ('d0000000-0000-4000-8000-000000000002', 'frontdesk@demo-hotel.test', 'authenticated', 'authenticated', now());
+-- The demo users sign in through Auth with the password "demo-password" (README.md): the demo
+-- hotel's owner, admin and front desk (staff), and the owner of a second hotel, to see isolation.
+insert into auth.users (instance_id, id, email, role, aud, email_confirmed_at, encrypted_password,
+                        raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+select '00000000-0000-0000-0000-000000000000', id::uuid, email, 'authenticated', 'authenticated', now(),
+       extensions.crypt('demo-password', extensions.gen_salt('bf', 10)),
+       '{"provider": "email", "providers": ["email"]}', '{}', now(), now()
+from (values
+  ('d0000000-0000-4000-8000-000000000001', 'owner@demo-hotel.test'),
+  ('d0000000-0000-4000-8000-000000000002', 'frontdesk@demo-hotel.test'),
+  ('d0000000-0000-4000-8000-000000000003', 'admin@demo-hotel.test'),
+  ('d0000000-0000-4000-8000-000000000004', 'owner@second-hotel.test')
+) as demo (id, email);
+
+-- Auth's e-mail identity for each, as Auth creates it on sign-up.
+insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
+select id::text, id, jsonb_build_object('sub', id::text, 'email', email, 'email_verified', true), 'email', now(), now()
+from auth.users where id::text like 'd0000000-0000-4000-8000-%';
 
 insert into public.tenants (id, name, webhook_key, default_language)
 values ('d1000000-0000-4000-8000-000000000001', 'Demo Hotel Group', 'demo-hotel-webhook-key', 'en');
@@ -14,7 +28,15 @@ values ('d1000000-0000-4000-8000-000000000001', 'Demo Hotel Group', 'demo-hotel-
 insert into public.tenant_members (tenant_id, user_id, role)
 values
   ('d1000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000001', 'owner'),
-  ('d1000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000002', 'staff');
+  ('d1000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000002', 'staff'),
+  ('d1000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000003', 'admin');
+
+-- A second hotel group with only its owner: what she sees of the demo hotel is nothing.
+insert into public.tenants (id, name, webhook_key, default_language)
+values ('d1000000-0000-4000-8000-000000000002', 'Second Hotel Group', 'second-hotel-webhook-key', 'en');
+
+insert into public.tenant_members (tenant_id, user_id, role)
+values ('d1000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000004', 'owner');
 
 insert into public.properties (id, tenant_id, name, timezone, pms_property_id, check_in_time, check_out_time)
 values ('d2000000-0000-4000-8000-000000000001', 'd1000000-0000-4000-8000-000000000001',

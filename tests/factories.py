@@ -130,3 +130,23 @@ def acting_as(
         cur.execute(f"set local role {role}")
         cur.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
         yield cur
+
+
+def auth_user(conn: psycopg.Connection[Any], email: str, password: str) -> uuid.UUID:
+    """A confirmed user who signs in with `password`, stored as Auth stores one (bcrypt through
+    pgcrypto, the e-mail identity, the provider in app_metadata)."""
+    user_id = uuid.uuid4()
+    conn.execute(
+        "insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, "
+        "raw_app_meta_data, raw_user_meta_data, created_at, updated_at) values "
+        "('00000000-0000-0000-0000-000000000000', %s, 'authenticated', 'authenticated', %s, "
+        "extensions.crypt(%s, extensions.gen_salt('bf', 4)), now(), "
+        """'{"provider": "email", "providers": ["email"]}', '{}', now(), now())""",
+        (user_id, email, password),
+    )
+    conn.execute(
+        "insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at) "
+        "values (%s, %s, %s, 'email', now(), now())",
+        (str(user_id), user_id, json.dumps({"sub": str(user_id), "email": email})),
+    )
+    return user_id

@@ -16,11 +16,11 @@ pytestmark = pytest.mark.slow
 
 
 def _free_base_port() -> int:
-    """A port p with the demo's ports free (p, p+1, p+9, p+10, p+19, p+20)."""
+    """A port p with the demo's ports free (p, p+1, p+8, p+9, p+10, p+19, p+20)."""
     for base in range(56000, 60000, 50):
         try:
             socks = []
-            for offset in (0, 1, 9, 10, 19, 20):
+            for offset in (0, 1, 8, 9, 10, 19, 20):
                 sock = socket.socket()
                 sock.bind(("127.0.0.1", base + offset))
                 socks.append(sock)

@@ -31,6 +31,7 @@ from worker.inbound.store import InboundStore
 from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
+from worker.ops.auth_logs import AuthLogReader
 from worker.ops.gauges import refresh_gauges
 from worker.pms.http import RetryPolicy
 from worker.pms.registry import configure_defaults
@@ -109,6 +110,21 @@ class Worker:
         configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
         self.wakeup = self._wakeup_source()
         self.stats_sql = load("stats")
+        self.auth_logs = self._auth_log_reader()
+
+    def _auth_log_reader(self) -> AuthLogReader | None:
+        settings = self.settings
+        if not (settings.project_ref and settings.management_api_token):
+            return None
+        return AuthLogReader(
+            self.resources.pool,
+            self.resources.http,
+            api_url=settings.management_api_url,
+            project_ref=settings.project_ref,
+            access_token=settings.management_api_token,
+            interval=dt.timedelta(seconds=settings.auth_logs_interval_seconds),
+            lag=dt.timedelta(seconds=settings.auth_logs_lag_seconds),
+        )
 
     def _wakeup_source(self) -> ListenSource | RealtimeSource | PollOnly:
         source = self.settings.wakeup_source
@@ -217,6 +233,15 @@ class Worker:
                 logger.warning("session check failed: {error}", error=exc)
             await self._sleep(self.settings.session_check_seconds)
 
+    async def _auth_logs_loop(self) -> None:
+        assert self.auth_logs is not None
+        while not self.stop.is_set():
+            try:
+                await self.auth_logs.read_logged()
+            except _TRANSIENT as exc:
+                logger.warning("auth logs not read: {error}", error=exc)
+            await self._sleep(self.settings.auth_logs_interval_seconds)
+
     async def readiness(self) -> dict[str, str]:
         problems: dict[str, str] = {}
         try:
@@ -248,6 +273,7 @@ class Worker:
             },
             "stats": asyncio.create_task(self._stats_loop(), name="stats"),
             "sessions": asyncio.create_task(self._watchdog_loop(), name="sessions"),
+            **({"auth_logs": asyncio.create_task(self._auth_logs_loop(), name="auth_logs")} if self.auth_logs else {}),
         }
         stopper = asyncio.create_task(self.stop.wait(), name="stop")
         exit_code = 0

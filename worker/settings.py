@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     session_check_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="how often paused WhatsApp sessions are asked whether they are back"
     )
+    # Auth's failed logins and refresh failures, from its logs (worker/ops/auth_logs.py): read when
+    # both the project ref and a Management API access token are given.
+    management_api_url: str = Field(default="https://api.supabase.com", description="Supabase Management API")
+    management_api_token: str | None = Field(default=None, description="Management API access token (logs)")
+    project_ref: str | None = Field(default=None, description="the project's ref, whose Auth logs are read")
+    auth_logs_interval_seconds: float = Field(default=60.0, gt=0, le=3600, description="how often Auth's logs are read")
+    auth_logs_lag_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="read Auth's logs up to this long ago (they arrive late)"
+    )
     health_host: str = Field(default="0.0.0.0", description="address of /healthz, /readyz, /metrics")  # noqa: S104
     health_port: int = Field(default=8080, ge=0, le=65535, description="port of the health server (0: any)")
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600, description="time to finish in-flight work")

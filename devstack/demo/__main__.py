@@ -1,10 +1,11 @@
 """`make demo` (python -m devstack.demo): the whole system locally, without Docker.
 
 Starts a fresh local PostgreSQL with the migrations and the demo hotel (supabase/seed.sql), the
-edge functions, the worker, a WAHA simulator and a generic PMS simulator; links the hotel's
-WhatsApp through the real waha-session function; plays a hotel's day (devstack/demo/scenario.py)
-and narrates what the system does. Everything then stays up for inspection until Ctrl-C, which
-stops it all.
+local API gateway (Auth, Realtime and the edge functions behind http://127.0.0.1:54321, as
+Supabase serves them), the worker, a WAHA simulator and a generic PMS simulator; signs the
+hotel's owner in and links the hotel's WhatsApp through the real waha-session function; plays a
+hotel's day (devstack/demo/scenario.py) and narrates what the system does. Everything then
+stays up for inspection until Ctrl-C, which stops it all.
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ import os
 import shutil
 import signal
 import sys
-import time
 from pathlib import Path
 
 import httpx
-import jwt
 import psycopg
 
 from devstack import cluster, database, net_dispatcher, paths
@@ -30,13 +29,15 @@ from devstack.demo.narrator import Narrator
 from devstack.demo.receivers import NotificationReceiver
 from devstack.demo.scenario import World, play
 from devstack.errors import DevstackError
+from devstack.gateway.server import Gateway
+from devstack.simulators.management_api import ManagementApiSimulator
 from devstack.simulators.pms.generic import GenericPmsSimulator
 from devstack.simulators.waha import WahaSimulator
 
 TENANT = "d1000000-0000-4000-8000-000000000001"
-OWNER = "d0000000-0000-4000-8000-000000000001"
-# The Supabase CLI's local default; waha-session verifies tokens with it when run locally.
-LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105
+# The seed's demo users (supabase/seed.sql) all have this password.
+OWNER_EMAIL = "owner@demo-hotel.test"
+DEMO_PASSWORD = "demo-password"  # noqa: S105
 WAHA_API_KEY = "demo-waha-api-key"
 PMS_API_KEY = "demo-pms-api-key"
 
@@ -73,15 +74,23 @@ def point_seed_at(url: str, waha: WahaSimulator, pms: GenericPmsSimulator, recei
         conn.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
 
 
-def owner_token() -> str:
-    now = int(time.time())
-    claims = {"sub": OWNER, "role": "authenticated", "aud": "authenticated", "iat": now, "exp": now + 3600}
-    return jwt.encode(claims, LOCAL_JWT_SECRET, algorithm="HS256")
+async def sign_in(api_url: str, publishable_key: str) -> str:
+    """What the dashboard's sign-in form does: Auth's password grant. Returns the access token."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        answer = await http.post(
+            f"{api_url}/auth/v1/token",
+            params={"grant_type": "password"},
+            json={"email": OWNER_EMAIL, "password": DEMO_PASSWORD},
+            headers={"apikey": publishable_key},
+        )
+    if answer.status_code != 200:
+        raise DevstackError(f"the demo owner could not sign in: {answer.status_code} {answer.text}")
+    return str(answer.json()["access_token"])
 
 
-async def link_whatsapp(functions_url: str) -> None:
+async def link_whatsapp(functions_url: str, access_token: str, publishable_key: str) -> None:
     """What the dashboard's "Connect WhatsApp" button does: waha-session start, then status."""
-    headers = {"authorization": f"Bearer {owner_token()}"}
+    headers = {"authorization": f"Bearer {access_token}", "apikey": publishable_key}
     async with httpx.AsyncClient(timeout=10) as http:
         started = await http.post(
             f"{functions_url}/waha-session", json={"action": "start", "tenant_id": TENANT}, headers=headers
@@ -101,8 +110,9 @@ async def link_whatsapp(functions_url: str) -> None:
 async def run(args: argparse.Namespace, root: Path) -> int:
     base = args.base_port
     ports = {
-        "functions": base,
+        "gateway": base,
         "db": base + 1,
+        "functions": base + 8,
         "pms": base + 9,
         "waha": base + 10,
         "worker": base + 19,
@@ -115,8 +125,26 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     pms = GenericPmsSimulator(api_keys=[PMS_API_KEY])
     pms.port = ports["pms"]
     receiver = NotificationReceiver(ports["receiver"], say)
-    functions = stack.functions_service(pg.url, ports["functions"])
-    worker = stack.worker_service(pg.url, ports["worker"])
+    api_url = f"http://127.0.0.1:{ports['gateway']}"
+    functions_url = f"{api_url}/functions/v1"
+    # WAHA posts its webhooks through the gateway, as to a Supabase project.
+    functions = stack.functions_service(pg.url, ports["functions"], public_url=functions_url)
+    gateway = Gateway(
+        pg.url, port=ports["gateway"], functions_url=f"http://127.0.0.1:{ports['functions']}", realtime=True
+    )
+    # The worker reads the local Auth's failures through the Management API stand-in, as on hosted.
+    management_api = ManagementApiSimulator(pg.url)
+    await management_api.start()
+    worker = stack.worker_service(
+        pg.url,
+        ports["worker"],
+        {
+            "WORKER_MANAGEMENT_API_URL": management_api.base_url,
+            "WORKER_PROJECT_REF": management_api.project_ref,
+            "WORKER_MANAGEMENT_API_TOKEN": management_api.access_token,
+            "WORKER_AUTH_LOGS_LAG_SECONDS": "0",
+        },
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -132,14 +160,20 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         dispatcher_task = asyncio.create_task(net_dispatcher.serve(pg.url, stop, interval=0.3))
         say(f"▶ WAHA simulator {waha.base_url}, PMS simulator {pms.base_url}")
         await functions.start()
-        functions_url = f"http://127.0.0.1:{ports['functions']}/functions/v1"
         await stack.wait_http(f"http://127.0.0.1:{ports['functions']}/health", functions)
-        say(f"▶ edge functions {functions_url}/{{pms-webhook,waha-webhook,waha-session}}")
+        await gateway.start()
+        keys = gateway.keys
+        say(f"▶ API {api_url}: {', '.join(gateway.services)}")
+        say(f"   publishable key {keys.publishable_key}, secret key {keys.secret_key}")
+        say(f"   edge functions {functions_url}/{{pms-webhook,waha-webhook,waha-session}}")
+        say(f"   demo users, password {DEMO_PASSWORD}: owner@, admin@ and frontdesk@demo-hotel.test (the demo")
+        say("   hotel's owner, admin, staff), owner@second-hotel.test (another hotel's owner)")
         await worker.start()
         await stack.wait_http(f"http://127.0.0.1:{ports['worker']}/healthz", worker)
-        say(f"▶ worker (health and metrics on http://127.0.0.1:{ports['worker']}/metrics)")
-        say("▶ connecting the hotel's WhatsApp through waha-session")
-        await link_whatsapp(functions_url)
+        say(f"▶ worker (health and metrics on http://127.0.0.1:{ports['worker']}/metrics; Auth's logs read")
+        say(f"   through the Management API stand-in {management_api.base_url})")
+        say(f"▶ {OWNER_EMAIL} signs in and connects the hotel's WhatsApp through waha-session")
+        await link_whatsapp(functions_url, await sign_in(api_url, keys.publishable_key), keys.publishable_key)
 
         narrator = Narrator(pg.url, say)
         narrator_task = asyncio.create_task(narrator.run(stop))
@@ -175,6 +209,8 @@ async def run(args: argparse.Namespace, root: Path) -> int:
                 with contextlib.suppress(Exception):
                     await task
         await worker.stop()
+        await gateway.stop()
+        await management_api.stop()
         await functions.stop()
         await waha.stop()
         await pms.stop()
@@ -186,7 +222,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.demo", description=__doc__)
     parser.add_argument("--root", default=str(paths.LOCAL_DIR), help="where the demo keeps its database and logs")
-    parser.add_argument("--base-port", type=int, default=54321, help="functions on this port, the database on +1")
+    parser.add_argument("--base-port", type=int, default=54321, help="the API on this port, the database on +1")
     parser.add_argument("--pace", type=float, default=1.0, help="scale the pauses of the scenario (0.2 is brisk)")
     parser.add_argument("--no-scenario", action="store_true", help="start everything but play nothing")
     parser.add_argument("--exit-after-scenario", action="store_true", help="stop once the day has been played")

@@ -70,20 +70,26 @@ async def wait_http(url: str, service: Service, seconds: float = 60) -> None:
     raise RuntimeError(f"{service.name} did not answer at {url}; see {service.log_path}")
 
 
-def functions_service(database_url: str, port: int) -> Service:
+def functions_service(database_url: str, port: int, public_url: str | None = None) -> Service:
+    """The functions server; `public_url` is where others reach its functions (FUNCTIONS_URL: the
+    gateway's /functions/v1 when it runs behind the gateway)."""
+    env = {"SUPABASE_DB_URL": database_url, "PORT": str(port)}
+    if public_url is not None:
+        env["FUNCTIONS_URL"] = public_url
     return Service(
         "functions",
         [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
-        {"SUPABASE_DB_URL": database_url, "PORT": str(port)},
+        env,
         cwd=paths.FUNCTIONS_DIR,
     )
 
 
-def worker_service(database_url: str, health_port: int) -> Service:
+def worker_service(database_url: str, health_port: int, extra_env: dict[str, str] | None = None) -> Service:
     return Service(
         "worker",
         [str(paths.VENV_BIN / "python"), "-m", "worker"],
         {
+            **(extra_env or {}),
             "WORKER_DATABASE_URL": database_url,
             "WORKER_HEALTH_PORT": str(health_port),
             "WORKER_WAKEUP": "listen",

@@ -46,6 +46,10 @@ class ApiKey:
         return self.role == "service_role"
 
 
+# What services behind the gateway read: request[APIKEY].
+APIKEY = web.RequestKey("apikey", ApiKey)
+
+
 def _open(path: str) -> bool:
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS)
 
@@ -55,6 +59,40 @@ def refusal(message: str) -> web.Response:
     if message == "Invalid API key":
         body["hint"] = "Double check the provided API key."
     return web.json_response(body, status=401)
+
+
+# Supabase's gateway answers browsers' CORS for every API (the dashboard runs on another origin);
+# /functions/v1 is left to the functions, which answer their own, as on Supabase.
+_CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Range, Range-Unit, Location, Content-Location, X-Supabase-Api-Version",
+}
+_CORS_METHODS = "GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS"
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/functions/v1/"):
+        return await handler(request)
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        asked = request.headers.get("Access-Control-Request-Headers", "authorization, apikey, content-type")
+        return web.Response(
+            status=200,
+            headers={
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Allow-Methods": _CORS_METHODS,
+                "Access-Control-Allow-Headers": asked,
+                "Access-Control-Max-Age": "3600",
+            },
+        )
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(_CORS_HEADERS)
+        raise
+    if not response.prepared:
+        response.headers.update(_CORS_HEADERS)
+    return response
 
 
 def apikey_middleware(keys: ProjectKeys) -> Middleware:
@@ -74,7 +112,7 @@ def apikey_middleware(keys: ProjectKeys) -> Middleware:
                 headers = CIMultiDict(request.headers)
                 headers["Authorization"] = f"Bearer {keys.role_jwt(role)}"
                 request = request.clone(headers=headers)
-        request["apikey"] = ApiKey(given, role)
+        request[APIKEY] = ApiKey(given, role)
         return await handler(request)
 
     return middleware

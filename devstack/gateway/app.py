@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from devstack.gateway import proxy
-from devstack.gateway.apikey import apikey_middleware
+from devstack.gateway.apikey import apikey_middleware, cors_middleware
 from devstack.gateway.auth import create_app as create_auth_app
 from devstack.gateway.config import ProjectConfig
 from devstack.gateway.keys import ProjectKeys
@@ -57,7 +57,7 @@ def build_app(
     functions_url: str | None = None,
     realtime_url: str | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[apikey_middleware(context.keys)], client_max_size=1024**2)
+    app = web.Application(middlewares=[cors_middleware, apikey_middleware(context.keys)], client_max_size=1024**2)
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})

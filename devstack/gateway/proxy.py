@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Iterable
 from urllib.parse import urlencode
 
@@ -80,11 +81,34 @@ def functions_app(upstream: str) -> web.Application:
     return app
 
 
+def _role_jwt_for_sb_tokens(frame: str, keys: ProjectKeys) -> str:
+    """Clients send their API key as a channel's `access_token` when no one is signed in; with an
+    `sb_…` key, Realtime acts with the key's role. The stand-in knows JWTs only, so the frame
+    (serializer 1.0.0: an object; 2.0.0: [join_ref, ref, topic, event, payload]) gets the role's
+    JWT instead. Other frames pass untouched."""
+    if '"sb_' not in frame:
+        return frame
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return frame
+    payload = message[4] if isinstance(message, list) and len(message) == 5 else message.get("payload")
+    token = payload.get("access_token") if isinstance(payload, dict) else None
+    if not isinstance(token, str) or not token.startswith("sb_"):
+        return frame
+    role = keys.role_of_api_key(token)
+    if role is None:
+        return frame  # Realtime refuses it
+    assert isinstance(payload, dict)
+    payload["access_token"] = keys.role_jwt(role)
+    return json.dumps(message)
+
+
 def realtime_app(upstream: str, keys: ProjectKeys) -> web.Application:
     """/realtime/v1/websocket to the Realtime stand-in (`upstream`: its http://host:port).
 
     Realtime checks the key itself, and knows JWTs only: an `sb_…` apikey is passed on as the
-    equivalent role JWT, as Supabase's gateway does."""
+    equivalent role JWT, as Supabase's gateway does, and so is an `sb_…` channel access token."""
     app = web.Application()
 
     async def session_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -116,9 +140,11 @@ def realtime_app(upstream: str, keys: ProjectKeys) -> web.Application:
             source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
             sink: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
         ) -> None:
+            from_client = source is outer
             async for message in source:
                 if message.type == aiohttp.WSMsgType.TEXT:
-                    await sink.send_str(message.data)
+                    text = _role_jwt_for_sb_tokens(message.data, keys) if from_client else message.data
+                    await sink.send_str(text)
                 elif message.type == aiohttp.WSMsgType.BINARY:
                     await sink.send_bytes(message.data)
                 elif message.type == aiohttp.WSMsgType.PING:

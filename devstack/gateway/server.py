@@ -14,7 +14,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from devstack.gateway.app import GatewayContext, Mount, build_app
+from devstack.gateway.app import GatewayContext, Mount, build_app, default_mounts
 from devstack.gateway.config import AuthSettings, ProjectConfig
 from devstack.gateway.keys import ProjectKeys
 from devstack.simulators.realtime import RealtimeSimulator
@@ -54,6 +54,17 @@ class Gateway:
         return self.context.keys
 
     @property
+    def services(self) -> list[str]:
+        """The path prefixes served, e.g. ["/auth/v1", "/realtime/v1", "/functions/v1"]."""
+        mounts = default_mounts() if self.mounts is None else self.mounts
+        served = [m.prefix for m in mounts]
+        if self.realtime_url is not None:
+            served.append("/realtime/v1")
+        if self.functions_url is not None:
+            served.append("/functions/v1")
+        return served
+
+    @property
     def url(self) -> str:
         """The project URL clients take (`create_client(url, key)`)."""
         return f"http://{self.host}:{self.port}"
@@ -63,9 +74,9 @@ class Gateway:
             await self.realtime.start()
             self.realtime_url = self.realtime.base_url
         app = build_app(self.context, self.mounts, functions_url=self.functions_url, realtime_url=self.realtime_url)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=1)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         # The port the system chose when 0 was asked.
         self.port = int(self._runner.addresses[0][1])

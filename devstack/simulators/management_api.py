@@ -1,0 +1,139 @@
+"""The Supabase Management API's logs endpoint, fed by the local Auth's records.
+
+    GET /v1/projects/{ref}/analytics/endpoints/logs?sql=...&iso_timestamp_start=...&iso_timestamp_end=...
+    Authorization: Bearer <access token>
+
+On hosted Supabase this runs ClickHouse SQL over one `logs` table (columns id, timestamp,
+event_message, source, and the map log_attributes) and answers {"result": [rows]}; the older
+`logs.all` endpoint it replaced (BigQuery dialect, a table per source) was removed in September
+2026. Here the same request runs on PostgreSQL over `devstack.logs` (platform bootstrap), which has
+that shape: source `auth_logs` is the local Auth's request log (devstack.auth_logs, GoTrue's
+fields: path, status, grant_type, error_code, auth_event.*), source `auth_audit_logs` its audit
+log. So the SQL must be in the part of ClickHouse that PostgreSQL shares (select, where, case,
+sum, count(*), like, `log_attributes['key']`); anything else gets the endpoint's error answer,
+never a made-up result. The query runs read-only, as a role that can read that view only, within
+the window the timestamps give (default: the last hour, at most 24 hours).
+
+    async with ManagementApiSimulator(database_url) as api:
+        ...  # api.base_url, api.project_ref, api.access_token
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from types import TracebackType
+from typing import Any
+
+import psycopg
+from aiohttp import web
+from psycopg.rows import dict_row
+
+LOCAL_PROJECT_REF = "local"
+LOCAL_ACCESS_TOKEN = "sbp_local_devstack_access_token"  # noqa: S105
+MAX_RANGE = dt.timedelta(hours=24)
+_FIRST_WORD = re.compile(r"^\s*(with|select)\b", re.IGNORECASE)
+
+
+def _timestamp(value: str | None, default: dt.datetime) -> dt.datetime:
+    if not value:
+        return default
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def windowed(sql: str) -> str:
+    """The caller's query with `logs` bound to the window: a CTE of that name shadows the view."""
+    window = "logs as (select * from devstack.logs where timestamp >= %(start)s and timestamp < %(end)s)"
+    match = _FIRST_WORD.match(sql)
+    if match is None:
+        raise ValueError("only a select query is accepted")
+    rest = sql[match.end() :] if match.group(1).lower() == "with" else sql
+    rest = rest.replace("%", "%%")  # the caller's `like '4%'` is not a placeholder
+    return f"with {window}, {rest}" if match.group(1).lower() == "with" else f"with {window} {rest}"
+
+
+class ManagementApiSimulator:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        project_ref: str = LOCAL_PROJECT_REF,
+        access_token: str = LOCAL_ACCESS_TOKEN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.database_url = database_url
+        self.project_ref = project_ref
+        self.access_token = access_token
+        self.host = host
+        self.port = port
+        self.queries: list[str] = []  # what callers asked, for tests to look at
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/v1/projects/{ref}/analytics/endpoints/logs", self._logs)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> ManagementApiSimulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def _logs(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        if request.match_info["ref"] != self.project_ref:
+            return web.json_response({"message": "Project not found"}, status=404)
+        sql = request.query.get("sql", "")
+        if not sql.strip():
+            return web.json_response({"error": "sql is required"}, status=400)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            end = _timestamp(request.query.get("iso_timestamp_end"), now)
+            start = _timestamp(request.query.get("iso_timestamp_start"), end - dt.timedelta(hours=1))
+        except ValueError as exc:
+            return web.json_response({"error": f"invalid timestamp: {exc}"}, status=400)
+        if end <= start or end - start > MAX_RANGE:
+            return web.json_response({"error": "the time range must be positive and at most 24 hours"}, status=400)
+        self.queries.append(sql)
+        try:
+            query = windowed(sql.strip().rstrip(";"))
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        try:
+            rows = await self._run(query, start, end)
+        except psycopg.Error as exc:
+            return web.json_response({"error": (exc.diag.message_primary or str(exc))}, status=400)
+        return web.json_response({"result": rows}, dumps=_dumps)
+
+    async def _run(self, query: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+        async with await psycopg.AsyncConnection.connect(self.database_url, row_factory=dict_row) as conn:
+            await conn.execute("set transaction read only")
+            await conn.execute("set local statement_timeout = '5s'")
+            await conn.execute("set local role devstack_logs_reader")
+            cur = await conn.execute(query.encode(), {"start": start, "end": end})
+            return await cur.fetchall()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
