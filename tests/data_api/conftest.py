@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,8 +13,8 @@ import psycopg
 import pytest
 
 from devstack.gateway.server import Gateway
-from tests.data_api.support import Api, Hotels, remote_api
-from tests.factories import Factory
+from tests.data_api.support import PASSWORD, Api, Hotels, remote_api
+from tests.factories import Factory, auth_user
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +45,16 @@ def hotels(factory: Factory) -> Hotels:
         )
         for i, s in enumerate(statuses)
     ]
+    owner_email = f"owner-{uuid.uuid4().hex[:8]}@hotel-a.test"
+    owner_a = auth_user(factory.conn, owner_email, PASSWORD)
+    factory.conn.execute(
+        "insert into public.tenant_members (tenant_id, user_id, role) values (%s, %s, 'owner')", (a.id, owner_a)
+    )
     return Hotels(
         a=a,
         b=b,
-        owner_a=factory.member(a, "owner"),
+        owner_a=owner_a,
+        owner_a_email=owner_email,
         admin_a=factory.member(a, "admin"),
         staff_a=factory.member(a, "staff"),
         owner_b=factory.member(b, "owner"),

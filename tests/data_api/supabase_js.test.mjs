@@ -22,6 +22,18 @@ function as(token, schema = "public") {
 
 const template = (tenant, k, body = "Hi {{guest_name}}") => ({ tenant_id: tenant, key: k, language: "en", body });
 
+test("a session from Auth reaches the Data API, and sign-out ends it", async () => {
+  const sb = createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+  const signedIn = await sb.auth.signInWithPassword(fx.owner_a);
+  assert.equal(signedIn.error, null);
+  const tenants = await sb.from("tenants").select("id");
+  assert.deepEqual(tenants.data, [{ id: fx.tenant_a }]);
+  await sb.auth.signOut();
+  const after = await sb.from("message_logs").select("id");
+  assert.equal(after.status, 401);
+  assert.equal(after.error.code, "42501");
+});
+
 test("reads: filters, order, ranges and exact counts", async () => {
   const sb = as(fx.tokens.staff_a);
   const ids = fx.messages_a;

@@ -19,6 +19,8 @@ import jwt
 
 from tests.factories import Tenant
 
+PASSWORD = "correct horse battery staple"
+
 
 @dataclass(frozen=True)
 class Api:
@@ -65,6 +67,8 @@ class Hotels:
     a: Tenant
     b: Tenant
     owner_a: uuid.UUID
+    # owner_a signs in through Auth with this address and PASSWORD
+    owner_a_email: str
     admin_a: uuid.UUID
     staff_a: uuid.UUID
     owner_b: uuid.UUID

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from devstack import paths
-from tests.data_api.support import Api, Hotels, forged_tokens
+from tests.data_api.support import PASSWORD, Api, Hotels, forged_tokens
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +47,7 @@ async def test_the_supabase_js_suite_passes(
     fixture = {
         "remote": api.remote,
         "tenant_a": str(hotels.a.id),
+        "owner_a": {"email": hotels.owner_a_email, "password": PASSWORD},
         "tenant_b": str(hotels.b.id),
         "messages_a": hotels.messages_a,
         "message_b": hotels.message_b,
@@ -88,7 +89,7 @@ async def test_the_supabase_js_suite_passes(
     output, _ = await asyncio.wait_for(process.communicate(), timeout=110)
     report = output.decode(errors="replace")
     assert process.returncode == 0, report
-    assert "7 passed | 0 failed" in report, report
+    assert "8 passed | 0 failed" in report, report
 
     # What the suite's refused writes must not have left behind.
     assert db.execute("select count(*) from public.message_templates where key like 'js\\_%'").fetchone() == (0,)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -19,8 +20,10 @@ import pytest
 from postgrest import APIError
 from postgrest.types import CountMethod, ReturnMethod
 
+from devstack.gateway.config import ProjectConfig
+from devstack.gateway.server import Gateway
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
-from tests.data_api.support import Api, Hotels, forged_tokens
+from tests.data_api.support import PASSWORD, Api, Hotels, forged_tokens, remote_api
 from tests.factories import Tenant
 
 pytestmark = pytest.mark.slow
@@ -59,6 +62,36 @@ def ids(response: Any) -> list[int]:
 
 def template(tenant: Tenant, key: str, body: str = "Hi {{guest_name}}", language: str = "en") -> dict[str, Any]:
     return {"tenant_id": str(tenant.id), "key": key, "language": language, "body": body}
+
+
+# ---- a session from Auth ---------------------------------------------------------------------------
+async def test_a_user_signed_in_through_auth_reads_and_writes_their_hotel(api: Api, hotels: Hotels) -> None:
+    sb = await acreate_client(api.url, api.publishable_key, AsyncClientOptions(persist_session=False))
+    await sb.auth.sign_in_with_password({"email": hotels.owner_a_email, "password": PASSWORD})
+    tenants = await sb.table("tenants").select("id, name").execute()
+    assert rows(tenants) == [{"id": str(hotels.a.id), "name": "Hotel A"}]
+    created = await sb.table("message_templates").insert(template(hotels.a, "signed_in")).execute()
+    assert rows(created)[0]["tenant_id"] == str(hotels.a.id)
+
+    await sb.auth.sign_out()
+    with pytest.raises(APIError) as signed_out:
+        await sb.table("tenants").select("id").execute()
+    assert signed_out.value.code == "42501"
+
+
+async def test_tokens_from_an_auth_that_signs_with_es256_are_verified_by_its_jwks(
+    clean_db: str, hotels: Hotels
+) -> None:
+    if remote_api() is not None:
+        pytest.skip("which key signs a real project's tokens is the project's setting")
+    es256 = replace(ProjectConfig.load().auth, signing_alg="ES256")
+    async with Gateway(clean_db, auth=es256) as gateway:
+        sb = await acreate_client(gateway.url, gateway.keys.publishable_key, AsyncClientOptions(persist_session=False))
+        session = await sb.auth.sign_in_with_password({"email": hotels.owner_a_email, "password": PASSWORD})
+        assert session.session is not None
+        assert jwt.get_unverified_header(session.session.access_token)["alg"] == "ES256"
+        tenants = await sb.table("tenants").select("id").execute()
+        assert rows(tenants) == [{"id": str(hotels.a.id)}]
 
 
 # ---- reads ----------------------------------------------------------------------------------------
