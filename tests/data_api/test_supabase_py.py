@@ -330,6 +330,24 @@ async def test_writes_with_return_preferences_and_upserts(
     assert stored == [("welcome", "Hello again")]
 
 
+async def test_return_headers_only_answers_where_the_row_is(api: Api, hotels: Hotels) -> None:
+    token = api.user_token(hotels.admin_a)
+    created = await raw(
+        api,
+        "POST",
+        "/message_templates",
+        token,
+        json=template(hotels.a, "located"),
+        headers={"Prefer": "return=headers-only"},
+    )
+    assert created.status_code == 201
+    assert created.content == b""
+    location = created.headers["Location"]
+    assert location.startswith("/message_templates?id=eq.")
+    found = await raw(api, "GET", location + "&select=key", token)
+    assert found.json() == [{"key": "located"}]
+
+
 async def test_a_bulk_insert_with_one_bad_row_writes_nothing(
     api: Api, hotels: Hotels, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:

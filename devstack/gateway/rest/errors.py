@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 from aiohttp import web
+from psycopg_pool import PoolTimeout
 
 
 class ApiError(Exception):
@@ -100,6 +101,8 @@ def sqlstate_status(sqlstate: str, message: str, *, authenticated: bool) -> int:
 def from_postgres(exc: psycopg.Error, *, authenticated: bool) -> ApiError:
     """A PostgreSQL error as PostgREST forwards it."""
     diag = exc.diag
+    if isinstance(exc, PoolTimeout):
+        return ApiError(504, "PGRST003", "Timed out acquiring connection from connection pool.")
     if diag.sqlstate is None:
         # refused by the driver before PostgreSQL saw it (a NUL character in a value, say); the
         # server would have refused it too, as an invalid byte sequence
