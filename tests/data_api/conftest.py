@@ -34,6 +34,9 @@ def hotels(factory: Factory) -> Hotels:
     and one message."""
     a = factory.tenant("Hotel A")
     b = factory.tenant("Hotel B", pms_property_id="PROP-B")
+    # connected to WhatsApp, so a dead message can be sent again
+    factory.waha_configuration(a)
+    factory.waha_configuration(b)
     statuses = ["sent", "sent", "dead", "queued", "failed"]
     messages_a = [
         factory.message(
