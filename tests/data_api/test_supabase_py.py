@@ -276,6 +276,11 @@ async def test_rpc_with_named_arguments_as_each_role(
     assert figures.data == []
     own = await metrics.rpc("tenant_metrics", {}).execute()
     assert column(own, "tenant_id") == [str(hotels.a.id)]
+    # a stable function is also served by GET, its arguments in the query string
+    read_only = await metrics.rpc("tenant_metrics", {"p_tenant_id": str(hotels.a.id)}, get=True).execute()
+    assert column(read_only, "tenant_name") == ["Hotel A"]
+    filtered = await metrics.rpc("tenant_metrics", {}).eq("tenant_id", str(hotels.b.id)).execute()
+    assert rows(filtered) == []
 
 
 async def test_rpc_errors_name_the_function_and_the_missing_arguments(api: Api, hotels: Hotels) -> None:
