@@ -150,9 +150,8 @@ class DataApi:
             outcome = await _run(cur, statement, params, returning or location)
             if single and outcome.rows != 1:
                 raise _singularity(outcome.rows)
+            # a write's Content-Range has no range, and a total only when counted
             response_headers = {"Content-Range": f"*/{outcome.rows}" if prefs.count else "*/*"}
-            if prefs.count:
-                response_headers["Content-Range"] = f"*/{outcome.rows}"
             if location:
                 response_headers["Location"] = _location(rel, outcome.body)
                 return web.Response(status=status, headers=response_headers)
