@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from devstack.gateway.rest import headers, sqlbuild
 from devstack.gateway.rest.catalog import Relation
-from devstack.gateway.rest.errors import ApiError
+from devstack.gateway.rest.errors import ApiError, sqlstate_status
 from devstack.gateway.rest.query import Condition, Field, Logic, OrderTerm, SelectItem, parse_query
 
 
@@ -147,3 +147,31 @@ def test_any_headers_parse_or_get_a_4xx_answer(prefer: list[str], accept: str, r
             check()
         except ApiError as exc:
             assert 400 <= exc.status < 500
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "message", "authenticated", "status"),
+    [
+        ("42501", "permission denied for table t", False, 401),
+        ("42501", "permission denied for table t", True, 403),
+        ("23505", "duplicate key", True, 409),
+        ("23503", "foreign key", True, 409),
+        ("23514", "check", True, 400),
+        ("P0001", "raised", True, 400),
+        ("P0002", "no data found", True, 500),  # PL/pgSQL's other codes are server errors to PostgREST
+        ("57014", "canceling statement due to statement timeout", True, 500),
+        ("25006", "cannot execute UPDATE in a read-only transaction", True, 405),
+        ("42P01", "relation does not exist", True, 404),
+        ("42883", "function does not exist", True, 404),
+        ("22023", 'role "nobody" does not exist', True, 401),
+        ("21000", "UPDATE requires a WHERE clause", True, 400),
+        ("21000", "more than one row returned by a subquery", True, 500),
+        ("PT402", "Payment Required", True, 402),
+        ("53300", "too many connections", True, 503),
+        ("22P02", "invalid input syntax", True, 400),
+    ],
+)
+def test_sqlstates_map_to_postgrests_http_statuses(
+    sqlstate: str, message: str, authenticated: bool, status: int
+) -> None:
+    assert sqlstate_status(sqlstate, message, authenticated=authenticated) == status
