@@ -176,6 +176,9 @@ async def test_embedding_along_foreign_keys_under_rls(api: Api, hotels: Hotels) 
     with_tenant = await owner_a.table("message_logs").select("id, hotel:tenants(name)").order("id").limit(2).execute()
     assert rows(with_tenant) == [{"id": i, "hotel": {"name": "Hotel A"}} for i in hotels.messages_a[:2]]
 
+    spread = await owner_a.table("message_logs").select("id, ...tenants(hotel:name)").order("id").limit(1).execute()
+    assert rows(spread) == [{"id": hotels.messages_a[0], "hotel": "Hotel A"}]
+
     dead_only = await (
         owner_a.table("tenants").select("name, message_logs(id, status)").eq("message_logs.status", "dead").execute()
     )
@@ -377,7 +380,7 @@ async def test_a_bulk_insert_with_one_bad_row_writes_nothing(
         ("/message_logs?select=no_such_column", 400, "42703"),
         ("/message_logs?no_such_column=eq.1", 400, "42703"),
         ("/message_logs?id=eq.not-a-number", 400, "22P02"),
-        ("/message_logs?select=id,...tenants(name)", 400, "PGRST127"),  # spreading: not served here
+        ("/tenants?select=name,...message_logs(id)", 400, "PGRST127"),  # spreading to-many: not served here
         ("/message_logs?select=id,no_such_table(name)", 400, "PGRST200"),
         ("/message_logs?tenants.name=eq.x", 400, "PGRST108"),
         ("/message_logs?body=fts.hello", 400, "PGRST127"),
