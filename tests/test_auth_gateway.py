@@ -299,6 +299,9 @@ async def test_password_recovery_ends_in_a_pkce_code_exchange(
     gateway: Gateway, user: tuple[uuid.UUID, str], db: psycopg.Connection[Any]
 ) -> None:
     user_id, email = user
+    elsewhere = await client(gateway)  # a session on another device, from before the reset
+    other = (await elsewhere.auth.sign_in_with_password({"email": email, "password": PASSWORD})).session
+    assert other is not None
     sb = await client(gateway)  # supabase-py's default flow is PKCE: it keeps the verifier
     await sb.auth.reset_password_for_email(email, {"redirect_to": f"{SITE}/reset"})
     link = db.execute("select link from devstack.mail where recipient = %s and kind = 'recovery'", (email,)).fetchone()
@@ -322,6 +325,9 @@ async def test_password_recovery_ends_in_a_pkce_code_exchange(
     assert exchanged.session is not None
     assert [a["method"] for a in claims_of(gateway, exchanged.session.access_token)["amr"]] == ["recovery"]
     await sb.auth.update_user({"password": "a brand new passphrase"})
+    with pytest.raises(AuthApiError) as signed_out:
+        await elsewhere.auth.refresh_session(other.refresh_token)
+    assert str(signed_out.value.code) == "refresh_token_not_found", "a new password ends the other sessions"
     with pytest.raises(AuthApiError):
         await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
     assert (await sb.auth.sign_in_with_password({"email": email, "password": "a brand new passphrase"})).session
@@ -331,16 +337,23 @@ async def test_password_recovery_ends_in_a_pkce_code_exchange(
     assert db.execute("select count(*) from devstack.mail where recipient = 'nobody@hotel.test'").fetchone() == (0,)
 
 
-async def test_sign_ins_are_rate_limited_per_address(clean_db: str, user: tuple[uuid.UUID, str]) -> None:
+async def test_the_token_endpoint_is_rate_limited_per_address(clean_db: str, user: tuple[uuid.UUID, str]) -> None:
+    """GoTrue counts every /token grant (sign-ins and refreshes) against config.toml's token_refresh."""
     _, email = user
-    limits = RateLimits(sign_in_sign_ups=3)
+    limits = RateLimits(token_refresh=3)
     async with Gateway(clean_db, auth=settings(rate_limit=limits)) as gw:
         sb = await client(gw)
-        for _ in range(3):
-            await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
+        signed_in = await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
+        assert signed_in.session is not None
+        refreshed = await sb.auth.refresh_session(signed_in.session.refresh_token)
+        assert refreshed.session is not None
+        await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
         with pytest.raises(AuthApiError) as limited:
             await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
         assert (limited.value.status, limited.value.code) == (429, "over_request_rate_limit")
+        with pytest.raises(AuthApiError) as refresh_limited:
+            await sb.auth.refresh_session(refreshed.session.refresh_token)
+        assert refresh_limited.value.status == 429
         # E-mails: 2 an hour for the project (email_sent), counted when one is really sent.
         admin = await client(gw, gw.keys.secret_key)
         await sb.auth.reset_password_for_email("nobody@hotel.test")  # sends nothing
@@ -411,7 +424,10 @@ async def test_bad_requests_get_gotrue_answers_never_a_500(gateway: Gateway) -> 
         )
         assert huge.status_code == 413
         grant = await http.post("/token", params={"grant_type": "magic"}, json={})
-        assert (grant.status_code, grant.json()["code"]) == (400, "validation_failed")
+        assert (grant.status_code, grant.json()) == (
+            400,
+            {"code": "invalid_credentials", "message": "unsupported_grant_type"},
+        )
         short = await http.post("/token", params={"grant_type": "refresh_token"}, json={"refresh_token": "abc"})
         assert (short.status_code, short.json()["code"]) == (400, "validation_failed")
         invalid = await http.post("/recover", json={"email": "not an address"})
@@ -431,3 +447,28 @@ async def test_bad_requests_get_gotrue_answers_never_a_500(gateway: Gateway) -> 
         # Browsers on the dashboard's origin get the gateway's CORS answer.
         preflight = await http.options("/token", headers={"Origin": SITE, "Access-Control-Request-Method": "POST"})
         assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+
+
+async def test_two_tabs_refreshing_at_once_share_one_rotation(
+    gateway: Gateway, user: tuple[uuid.UUID, str], db: psycopg.Connection[Any]
+) -> None:
+    """Two tabs of the dashboard hold the same session and refresh it at the same moment: one
+    rotates the token, the other gets the same new token back (the parent of the active one),
+    and neither is taken for a thief."""
+    _, email = user
+    sb = await client(gateway)
+    signed_in = await sb.auth.sign_in_with_password({"email": email, "password": PASSWORD})
+    assert signed_in.session is not None
+    headers = {"apikey": gateway.keys.publishable_key}
+    body = {"refresh_token": signed_in.session.refresh_token}
+    async with httpx.AsyncClient(base_url=f"{gateway.url}/auth/v1", headers=headers) as http:
+        answers = await asyncio.gather(
+            *(http.post("/token", params={"grant_type": "refresh_token"}, json=body) for _ in range(2))
+        )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json()["refresh_token"] == answers[1].json()["refresh_token"]
+    session_id = claims_of(gateway, signed_in.session.access_token)["session_id"]
+    active = db.execute(
+        "select count(*) from auth.refresh_tokens where session_id = %s and not revoked", (session_id,)
+    ).fetchone()
+    assert active == (1,)

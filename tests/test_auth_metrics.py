@@ -5,6 +5,7 @@ into ops.auth_metrics() and the alert rules."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,8 +20,9 @@ from devstack.gateway.server import Gateway
 from devstack.simulators.management_api import ManagementApiSimulator
 from supabase import AsyncClientOptions, acreate_client
 from tests.factories import auth_user
+from tests.processes import WorkerProcess
 from worker.db.pool import Pool
-from worker.ops.auth_logs import QUERY, AuthLogReader
+from worker.ops.auth_logs import QUERY, AuthLogFigures, AuthLogReader, AuthLogsError
 
 PASSWORD = "correct horse battery staple"
 
@@ -115,3 +117,72 @@ async def test_the_logs_endpoint_answers_only_what_it_can_run(
         assert users.status_code == 400 and "permission denied" in users.json()["error"]
         writes = await http.get(url, params={"sql": "delete from devstack.auth_logs"}, headers=auth)
         assert writes.status_code == 400
+
+
+async def test_a_failed_read_leaves_its_window_to_the_next_one(
+    clean_db: str,
+    db: psycopg.Connection[Any],
+    pool: Pool,
+    http: httpx.AsyncClient,
+    management_api: ManagementApiSimulator,
+    no_auth_samples: None,
+) -> None:
+    def reader_with(token: str) -> AuthLogReader:
+        return AuthLogReader(
+            pool,
+            http,
+            api_url=management_api.base_url,
+            project_ref=management_api.project_ref,
+            access_token=token,
+            interval=dt.timedelta(milliseconds=200),
+            lag=dt.timedelta(0),
+        )
+
+    good, revoked = reader_with(management_api.access_token), reader_with("sbp_revoked")
+
+    async def next_read(which: AuthLogReader) -> AuthLogFigures:
+        # Until a window is due (the reader's own clock, in the database).
+        while (figures := await which.read_once()) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        return figures
+
+    async with Gateway(clean_db) as gw:
+        sb = await acreate_client(gw.url, gw.keys.publishable_key, AsyncClientOptions(persist_session=False))
+
+        async def wrong_password() -> None:
+            with pytest.raises(AuthApiError):
+                await sb.auth.sign_in_with_password({"email": "ghost@hotel.test", "password": "guess"})
+
+        first = await next_read(good)
+        await wrong_password()
+        with pytest.raises(AuthLogsError):
+            await next_read(revoked)  # refused once a window is due
+        await wrong_password()
+        caught_up = await next_read(good)
+    assert caught_up.since == first.until, "the failed read's window is read again"
+    assert caught_up.failed_logins == 2
+    assert ops_figure(db, "failed_logins") == 2
+
+
+async def test_the_worker_process_reads_auth_logs_on_its_schedule(
+    clean_db: str, db: psycopg.Connection[Any], management_api: ManagementApiSimulator, no_auth_samples: None
+) -> None:
+    async with Gateway(clean_db) as gw:
+        sb = await acreate_client(gw.url, gw.keys.publishable_key, AsyncClientOptions(persist_session=False))
+        with pytest.raises(AuthApiError):
+            await sb.auth.sign_in_with_password({"email": "ghost@hotel.test", "password": "guess"})
+    worker = WorkerProcess(
+        clean_db,
+        wakeup="poll",
+        management_api_url=management_api.base_url,
+        project_ref=management_api.project_ref,
+        management_api_token=management_api.access_token,
+        auth_logs_lag_seconds=0,
+    )
+    await worker.start()
+    try:
+        line = await worker.wait_for_log(lambda entry: str(entry.get("msg", "")).startswith("auth logs "), 60)
+    finally:
+        await worker.stop()
+    assert "1 failed logins, 0 refresh failures" in str(line["msg"])
+    assert ops_figure(db, "failed_logins") == 1

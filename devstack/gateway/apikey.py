@@ -54,11 +54,15 @@ def _open(path: str) -> bool:
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS)
 
 
+_HINTS = {
+    "No API key found in request": "No `apikey` request header or url param was found.",
+    "Invalid API key": "Double check your Supabase `anon` or `service_role` API key.",
+}
+
+
 def refusal(message: str) -> web.Response:
-    body: dict[str, str] = {"message": message}
-    if message == "Invalid API key":
-        body["hint"] = "Double check the provided API key."
-    return web.json_response(body, status=401)
+    """Supabase's gateway answer: 401 with its message and hint."""
+    return web.json_response({"message": message, "hint": _HINTS[message]}, status=401)
 
 
 # Supabase's gateway answers browsers' CORS for every API (the dashboard runs on another origin);

@@ -17,15 +17,18 @@ from aiohttp.typedefs import Handler
 from psycopg_pool import AsyncConnectionPool
 
 from devstack.gateway.auth.errors import API_VERSION_HEADER, AuthError, OAuthError, api_version, bad_request, render
+from devstack.gateway.auth.links import EmailLinks
+from devstack.gateway.auth.links import token_hash as token_hash_of
 from devstack.gateway.auth.ratelimit import RateLimiter
-from devstack.gateway.auth.service import AuthService, Conn, RequestInfo, open_pool
-from devstack.gateway.auth.service import token_hash as token_hash_of
+from devstack.gateway.auth.records import Conn, RequestInfo, open_pool
+from devstack.gateway.auth.service import AuthService
 from devstack.gateway.auth.tokens import EXTERNAL_URL, Issuer
 
 if TYPE_CHECKING:
     from devstack.gateway.app import GatewayContext
 
 SERVICE = web.AppKey("auth_service", AuthService)
+LINKS = web.AppKey("auth_links", EmailLinks)
 POOL = web.AppKey("auth_pool", AsyncConnectionPool)
 Row = dict[str, Any]
 # The audit payloads of the request's actions, for its log line (GoTrue's `auth_event`).
@@ -86,10 +89,13 @@ def build(context: GatewayContext) -> web.Application:
     settings = context.config.auth
     issuer = Issuer(context.keys, settings, settings.issuer or "")
     limits = settings.rate_limit
+    # GoTrue's limiters, per IP address, as the CLI maps config.toml onto them: every /token grant
+    # shares one (token_refresh: GOTRUE_RATE_LIMIT_TOKEN_REFRESH); sign-ups, recovery and PUT /user
+    # another (sign_in_sign_ups: GOTRUE_RATE_LIMIT_OTP); /verify its own; e-mails per project.
+    tokens = RateLimiter(limits.token_refresh, limits.window_seconds)
     sign_ins = RateLimiter(limits.sign_in_sign_ups, limits.window_seconds)
-    refreshes = RateLimiter(limits.token_refresh, limits.window_seconds)
     verifications = RateLimiter(limits.token_verifications, limits.window_seconds)
-    emails = RateLimiter(limits.email_sent, 3600.0, "over_email_send_rate_limit", "Email rate limit exceeded")
+    emails = RateLimiter(limits.email_sent, 3600.0, "over_email_send_rate_limit", "email rate limit exceeded")
 
     @web.middleware
     async def gotrue(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -157,6 +163,7 @@ def build(context: GatewayContext) -> web.Application:
         pool = await open_pool(context.database_url)
         app[POOL] = pool
         app[SERVICE] = AuthService(pool, settings, issuer, emails)
+        app[LINKS] = EmailLinks(pool, settings, issuer, emails)
         yield
         await pool.close()
 
@@ -164,6 +171,9 @@ def build(context: GatewayContext) -> web.Application:
 
     def service(request: web.Request) -> AuthService:
         return request.app[SERVICE]
+
+    def links(request: web.Request) -> EmailLinks:
+        return request.app[LINKS]
 
     async def signed_in(request: web.Request) -> tuple[Row, Row | None, Row]:
         header = request.headers.get("Authorization", "")
@@ -211,25 +221,22 @@ def build(context: GatewayContext) -> web.Application:
 
     async def token(request: web.Request) -> web.Response:
         grant_type = request.query.get("grant_type", "")
-        ip = request.remote or ""
+        if grant_type not in ("password", "refresh_token", "pkce"):
+            raise bad_request("invalid_credentials", "unsupported_grant_type")
+        tokens.take(request.remote or "")
         body = await _json_body(request)
         svc = service(request)
         if grant_type == "password":
-            sign_ins.take(ip)
             result, event = await svc.password_grant(
                 _text(body, "email"), _text(body, "phone"), _text(body, "password"), _request_info(request)
             )
         elif grant_type == "refresh_token":
-            refreshes.take(ip)
             result, maybe_event = await svc.refresh_grant(_text(body, "refresh_token"))
             event = maybe_event or {}
-        elif grant_type == "pkce":
-            sign_ins.take(ip)
+        else:
             result, event = await svc.pkce_grant(
                 _text(body, "auth_code"), _text(body, "code_verifier"), _request_info(request)
             )
-        else:
-            raise bad_request("validation_failed", "unsupported_grant_type")
         request[EVENTS].append(event)
         return web.json_response(result, headers={"Cache-Control": "no-store"})
 
@@ -238,9 +245,10 @@ def build(context: GatewayContext) -> web.Application:
         return web.json_response(await service(request).get_user(user))
 
     async def put_user(request: web.Request) -> web.Response:
-        user, _, _ = await signed_in(request)
+        sign_ins.take(request.remote or "")
+        user, session, _ = await signed_in(request)
         body = await _json_body(request)
-        result, events = await service(request).update_user(user, body)
+        result, events = await service(request).update_user(user, session, body)
         request[EVENTS].extend(events)
         return web.json_response(result)
 
@@ -253,6 +261,7 @@ def build(context: GatewayContext) -> web.Application:
         return web.Response(status=204)
 
     async def signup(request: web.Request) -> web.Response:
+        sign_ins.take(request.remote or "")
         if not settings.enable_signup or not settings.email_enable_signup:
             raise AuthError(422, "signup_disabled", "Signups not allowed for this instance")
         raise AuthError(422, "signup_disabled", "Signups are not served by the local Auth stand-in: invite users")
@@ -264,16 +273,17 @@ def build(context: GatewayContext) -> web.Application:
         data = body.get("data")
         if data is not None and not isinstance(data, dict):
             raise bad_request("validation_failed", "Could not read data: an object is expected")
-        svc = service(request)
+        svc = links(request)
         user = await svc.invite(
             actor, email, data, svc.redirect_target(request.query.get("redirect_to")), _request_info(request)
         )
         return web.json_response(user)
 
     async def recover(request: web.Request) -> web.Response:
+        sign_ins.take(request.remote or "")
         body = await _json_body(request)
         email = _email(body)
-        svc = service(request)
+        svc = links(request)
         await svc.recover(
             email,
             svc.redirect_target(request.query.get("redirect_to") or _text(body, "redirect_to") or None),
@@ -287,7 +297,7 @@ def build(context: GatewayContext) -> web.Application:
         """The link in an e-mail: confirms, then redirects with a session (implicit flow, in the
         fragment) or an auth code (PKCE, `?code=`), or with the error."""
         verifications.take(request.remote or "")
-        svc = service(request)
+        svc = links(request)
         token_ = request.query.get("token", "")
         kind = request.query.get("type", "")
         target = svc.redirect_target(request.query.get("redirect_to"))
@@ -331,9 +341,7 @@ def build(context: GatewayContext) -> web.Application:
             candidates = [digest, f"pkce_{digest}"]
         else:
             candidates = [hashed]
-        _, session, _ = await service(request).verify(
-            candidates, _text(body, "type"), _request_info(request), link=False
-        )
+        _, session, _ = await links(request).verify(candidates, _text(body, "type"), _request_info(request), link=False)
         assert session is not None
         return web.json_response(session)
 
@@ -352,4 +360,4 @@ def build(context: GatewayContext) -> web.Application:
     return app
 
 
-__all__ = ["POOL", "SERVICE", "Conn", "build"]
+__all__ = ["LINKS", "POOL", "SERVICE", "Conn", "build"]
