@@ -174,3 +174,60 @@ test("statement timeout: a slow call as a signed-in user fails with 57014", asyn
   assert.equal(slow.status, 500);
   assert.equal(slow.error.code, "57014");
 });
+
+// Waits for a condition the Realtime callbacks make true (polled: they run on this event loop).
+async function until(predicate, what, seconds = 30) {
+  const deadline = Date.now() + seconds * 1000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("realtime: a member gets their hotel's changes and never another hotel's", async () => {
+  const seen = { a: [], b: [] };
+  const clients = [];
+  try {
+    for (const [name, token] of [["a", fx.tokens.staff_a], ["b", fx.tokens.owner_b]]) {
+      const sb = as(token);
+      clients.push(sb);
+      await sb.realtime.setAuth(token);
+      let ready = false;
+      let failed = null;
+      sb.channel(`js-dashboard-${name}`)
+        .on("postgres_changes", { event: "INSERT", schema: "public", table: "message_logs" }, (change) => {
+          seen[name].push(change.new.id);
+        })
+        // Realtime's readiness: after the join's reply, once it listens to PostgreSQL
+        .on("system", {}, (message) => {
+          if (String(message.message).includes("Subscribed to PostgreSQL")) ready = true;
+        })
+        .subscribe((status, error) => {
+          if (status === "CHANNEL_ERROR" || status === "TIMED_OUT") failed = error ?? new Error(status);
+        });
+      await until(() => ready || failed, `hotel ${name}'s subscription`);
+      assert.equal(failed, null);
+    }
+    const service = as(fx.tokens.service);
+    const insert = async (tenant, body) => {
+      const res = await service.from("message_logs").insert({
+        tenant_id: tenant,
+        template_key: "js_realtime",
+        dedupe_key: `js:${crypto.randomUUID()}`,
+        to_phone: "+4915112345678",
+        body,
+        status: "queued",
+      }).select("id").single();
+      assert.equal(res.error, null);
+      return res.data.id;
+    };
+    const forA = await insert(fx.tenant_a, "for A");
+    // B's own change comes after A's in the log: once B has it, a leak of A's would be there
+    const forB = await insert(fx.tenant_b, "for B");
+    await until(() => seen.b.includes(forB) && seen.a.includes(forA), "both changes");
+    assert.deepEqual(seen.b, [forB]);
+    assert.deepEqual(seen.a, [forA]);
+  } finally {
+    for (const sb of clients) await sb.removeAllChannels();
+  }
+});

@@ -5,30 +5,16 @@ change against RLS as the subscriber)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from realtime import RealtimePostgresChangesListenEvent
 
-from devstack.gateway.server import Gateway
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
-from tests.data_api.support import Api, Hotels
+from tests.data_api.support import Api, Hotels, realtime_url
 from tests.factories import Factory
 
 pytestmark = pytest.mark.slow
-
-
-@contextlib.asynccontextmanager
-async def realtime_url(api: Api, database_url: str) -> AsyncIterator[str]:
-    """The project URL with Realtime behind it: the real project's, or a local gateway's with the
-    Realtime stand-in."""
-    if api.remote:
-        yield api.url
-        return
-    async with Gateway(database_url, realtime=True) as gateway:
-        yield gateway.url
 
 
 class Listener:
