@@ -5,6 +5,7 @@ change against RLS as the subscriber)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -74,6 +75,13 @@ async def test_a_member_receives_their_hotels_changes_and_never_another_hotels(
             await a.received(for_a)
             assert b.ids == [for_b]
             assert a.ids == [for_a]
+
+            # a session refresh hands the live channel a new access token; changes keep coming
+            assert a.client is not None
+            await a.client.realtime.set_auth(api.user_token(hotels.staff_a, session_id=str(uuid.uuid4())))
+            after_refresh = factory.message(hotels.a, status="queued", body="after the refresh")
+            await a.received(after_refresh)
+            assert a.ids == [for_a, after_refresh]
         finally:
             await a.stop()
             await b.stop()
