@@ -34,6 +34,33 @@ test("a session from Auth reaches the Data API, and sign-out ends it", async () 
   assert.equal(after.error.code, "42501");
 });
 
+test("auth: a 5-second session refreshes, rotates, and ends with sign-out", async (t) => {
+  if (fx.remote) return t.skip("a real project's token lifetime is its own setting");
+  const fresh = () => createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+  const wrong = await fresh().auth.signInWithPassword({ email: fx.owner_a.email, password: "not the password" });
+  assert.equal(wrong.error.status, 400);
+  assert.equal(wrong.error.code, "invalid_credentials");
+
+  const sb = fresh();
+  const first = await sb.auth.signInWithPassword(fx.owner_a);
+  assert.equal(first.error, null);
+  const s1 = first.data.session;
+  assert.equal(s1.expires_in, 5);
+  await until(() => Date.now() / 1000 > s1.expires_at, "the access token to expire");
+  // the client notices the expired session and refreshes it, rotating the refresh token
+  const { data: { session: s2 }, error } = await sb.auth.getSession();
+  assert.equal(error, null);
+  assert.notEqual(s2.access_token, s1.access_token);
+  assert.notEqual(s2.refresh_token, s1.refresh_token);
+  const tenants = await sb.from("tenants").select("id");
+  assert.deepEqual(tenants.data, [{ id: fx.tenant_a }]);
+
+  await sb.auth.signOut();
+  const revoked = await fresh().auth.refreshSession({ refresh_token: s2.refresh_token });
+  assert.equal(revoked.error.status, 400);
+  assert.equal(revoked.error.code, "refresh_token_not_found");
+});
+
 test("reads: filters, order, ranges and exact counts", async () => {
   const sb = as(fx.tokens.staff_a);
   const ids = fx.messages_a;

@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 
+from devstack.gateway.config import AuthSettings
 from devstack.gateway.server import Gateway
 from tests.factories import Tenant
 
@@ -108,11 +109,11 @@ def forged_tokens(api: Api, user: uuid.UUID) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def realtime_url(api: Api, database_url: str) -> AsyncIterator[str]:
+async def realtime_url(api: Api, database_url: str, auth: AuthSettings | None = None) -> AsyncIterator[str]:
     """The project URL with Realtime behind it: the real project's, or a local gateway's with the
     Realtime stand-in."""
     if api.remote:
         yield api.url
         return
-    async with Gateway(database_url, realtime=True) as gateway:
+    async with Gateway(database_url, realtime=True, auth=auth) as gateway:
         yield gateway.url

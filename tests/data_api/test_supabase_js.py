@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from devstack import paths
+from devstack.gateway.config import ProjectConfig
 from tests.data_api.support import PASSWORD, Api, Hotels, forged_tokens, realtime_url
 
 pytestmark = pytest.mark.slow
@@ -64,11 +66,12 @@ async def test_the_supabase_js_suite_passes(
         | {"service": api.service_token()},
         "forged": {name: [token, FORGED_CODES[name]] for name, token in forged.items()},
     }
-    # the same API, with Realtime behind it (a gateway of its own locally)
-    async with realtime_url(api, clean_db) as url:
+    # the same API, with Realtime behind it and 5-second access tokens (a gateway of its own locally)
+    five_seconds = replace(ProjectConfig.load().auth, jwt_expiry=5)
+    async with realtime_url(api, clean_db, five_seconds) as url:
         report, returncode = await _run_suite(deno, fixture, url, api)
     assert returncode == 0, report
-    assert "9 passed | 0 failed" in report, report
+    assert "10 passed | 0 failed" in report, report
 
     # What the suite's refused writes must not have left behind.
     assert db.execute("select count(*) from public.message_templates where key like 'js\\_%'").fetchone() == (0,)
