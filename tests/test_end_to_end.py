@@ -46,7 +46,7 @@ def functions_url(database_url: str) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port)}
     process = subprocess.Popen(
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         cwd=paths.FUNCTIONS_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -93,7 +93,7 @@ def hotel(db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, fu
     waha_config = factory.waha_configuration(tenant, base_url=waha.base_url)
     db.execute("update public.waha_configurations set session_name = 'spree', send_gap_min_ms = 0, send_gap_max_ms = 0")
     db.execute("select public.set_waha_api_key(%s, %s)", (waha_config, WAHA_KEY))
-    row = db.execute("select public.rotate_waha_webhook_secret_v1(%s)", (waha_config,)).fetchone()
+    row = db.execute("select internal.rotate_waha_webhook_secret_v1(%s)", (waha_config,)).fetchone()
     assert row is not None
     waha.add_session(
         "spree",
