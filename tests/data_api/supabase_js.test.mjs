@@ -109,9 +109,12 @@ test("isolation: hotel B's owner neither sees nor changes hotel A", async () => 
   const planted = await ownerB.from("message_templates").insert(template(fx.tenant_a, "planted"));
   assert.equal(planted.status, 403);
   assert.equal(planted.error.code, "42501");
+  // one answer whether the row is another hotel's or does not exist (its HTTP status: see
+  // test_an_rpc_refusal_is_a_client_error in test_supabase_py.py)
   const resent = await ownerB.rpc("resend_message", { p_message_id: fx.messages_a[2] });
-  assert.equal(resent.status, 403);
-  assert.equal(resent.error.code, "42501");
+  const missing = await ownerB.rpc("resend_message", { p_message_id: 2 ** 52 });
+  assert.equal(resent.error.message, "message not found or not accessible");
+  assert.deepEqual([resent.status, resent.error], [missing.status, missing.error]);
 
   const anonymous = await as(null).from("message_logs").select("id");
   assert.equal(anonymous.status, 401);
@@ -120,7 +123,7 @@ test("isolation: hotel B's owner neither sees nor changes hotel A", async () => 
 
 test("rpc: named arguments, each role, and the metrics schema", async () => {
   const staff = await as(fx.tokens.staff_a).rpc("resend_message", { p_message_id: fx.messages_a[4] });
-  assert.equal(staff.error.code, "42501");
+  assert.equal(staff.error.message, "message not found or not accessible");
   const admin = await as(fx.tokens.admin_a).rpc("resend_message", { p_message_id: fx.messages_a[4] });
   assert.equal(admin.error, null);
   assert.equal(admin.data, true);

@@ -225,7 +225,7 @@ async def test_a_member_of_hotel_b_neither_sees_nor_changes_hotel_a(
     assert planted.value.code == "42501"
     with pytest.raises(APIError) as resent:
         await owner_b.rpc("resend_message", {"p_message_id": hotels.messages_a[2]}).execute()
-    assert resent.value.code == "42501"
+    assert (resent.value.code, resent.value.message) == ("P0002", "message not found or not accessible")
 
     row = db.execute("select body from public.message_templates where id = %s", (template_id,)).fetchone()
     assert row == ("Hi {{guest_name}}",)
@@ -256,10 +256,13 @@ async def test_rpc_with_named_arguments_as_each_role(
     api: Api, hotels: Hotels, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     dead = hotels.messages_a[2]
-    for user in (hotels.staff_a, hotels.owner_b):
+    # one answer for a caller without the right and for an id that does not exist
+    for user, message_id in ((hotels.staff_a, dead), (hotels.owner_b, dead), (hotels.admin_a, 2**62)):
         with pytest.raises(APIError) as refused:
-            await (await client(api, api.user_token(user))).rpc("resend_message", {"p_message_id": dead}).execute()
-        assert refused.value.code == "42501"
+            await (
+                (await client(api, api.user_token(user))).rpc("resend_message", {"p_message_id": message_id}).execute()
+            )
+        assert (refused.value.code, refused.value.message) == ("P0002", "message not found or not accessible")
     resent = (
         await (await client(api, api.user_token(hotels.admin_a)))
         .rpc("resend_message", {"p_message_id": dead})
@@ -284,6 +287,18 @@ async def test_rpc_with_named_arguments_as_each_role(
     assert column(read_only, "tenant_name") == ["Hotel A"]
     filtered = await metrics.rpc("tenant_metrics", {}).eq("tenant_id", str(hotels.b.id)).execute()
     assert rows(filtered) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the tenant RPCs' one answer is SQLSTATE P0002, which PostgREST (and so the Data API) maps to HTTP 500;"
+    " it needs a 4xx SQLSTATE (PT404, P0001 or 42501) in a new migration",
+)
+async def test_an_rpc_refusal_is_a_client_error(api: Api, hotels: Hotels) -> None:
+    response = await raw(
+        api, "POST", "/rpc/resend_message", api.user_token(hotels.owner_b), json={"p_message_id": hotels.messages_a[2]}
+    )
+    assert 400 <= response.status_code < 500, response.text
 
 
 async def test_rpc_errors_name_the_function_and_the_missing_arguments(api: Api, hotels: Hotels) -> None:
