@@ -24,7 +24,7 @@ from devstack.gateway.config import ProjectConfig
 from devstack.gateway.server import Gateway
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from tests.data_api.support import PASSWORD, Api, Hotels, forged_tokens, remote_api
-from tests.factories import Tenant
+from tests.factories import Factory, Tenant
 
 pytestmark = pytest.mark.slow
 
@@ -535,3 +535,90 @@ async def test_a_slow_query_as_a_signed_in_user_hits_the_statement_timeout(
     assert response.status_code == 500
     assert response.json()["code"] == "57014"
     assert response.json()["message"] == "canceling statement due to statement timeout"
+
+
+# ---- the tenant RPCs, each for each role ------------------------------------------------------------
+_MEMBERS = ("owner", "admin")
+_EVERYONE = ("owner", "admin", "staff")
+# rpc: who may call it (anyone else gets the one answer, P0002; anon is not granted it: 42501)
+_RPC_RIGHTS: dict[str, tuple[str, ...]] = {
+    "invite_member": _MEMBERS,
+    "revoke_invitation": _MEMBERS,
+    "change_member_role": _MEMBERS,
+    "remove_member": _MEMBERS,
+    "pause_tenant_sends": _MEMBERS,
+    "resume_tenant_sends": _MEMBERS,
+    "set_guest_opt_in": _EVERYONE,
+    "resend_message": _MEMBERS,
+    "resend_messages": _MEMBERS,
+    "replay_inbound_events": _MEMBERS,
+    "search_reservations": _EVERYONE,
+}
+
+
+def _rpc_arguments(
+    rpc: str, hotels: Hotels, factory: Factory, db: psycopg.Connection[tuple[object, ...]]
+) -> dict[str, Any]:
+    a = str(hotels.a.id)
+    if rpc == "invite_member":
+        return {"p_tenant_id": a, "p_email": "new.colleague@example.com", "p_role": "staff"}
+    if rpc == "revoke_invitation":
+        row = db.execute(
+            "select invitation_id from public.invite_member(%s, 'invited@example.com', 'staff')", (hotels.a.id,)
+        ).fetchone()
+        assert row is not None
+        return {"p_invitation_id": str(row[0])}
+    if rpc == "change_member_role":
+        return {"p_tenant_id": a, "p_user_id": str(factory.member(hotels.a, "staff")), "p_role": "admin"}
+    if rpc == "remove_member":
+        return {"p_tenant_id": a, "p_user_id": str(factory.member(hotels.a, "staff"))}
+    if rpc == "pause_tenant_sends":
+        return {"p_tenant_id": a, "p_reason": "checking the new templates"}
+    if rpc == "resume_tenant_sends":
+        return {"p_tenant_id": a}
+    if rpc == "set_guest_opt_in":
+        reservation = factory.reservation(hotels.a)
+        row = db.execute("select guest_id from public.reservations where id = %s", (reservation,)).fetchone()
+        assert row is not None
+        return {"p_guest_id": str(row[0]), "p_opt_in": False, "p_reason": "asked at the front desk"}
+    if rpc == "resend_message":
+        return {"p_message_id": hotels.messages_a[2]}
+    if rpc == "resend_messages":
+        return {"p_tenant_id": a, "p_ids": hotels.messages_a}
+    if rpc == "replay_inbound_events":
+        return {"p_tenant_id": a, "p_ids": []}
+    assert rpc == "search_reservations"
+    factory.reservation(hotels.a)
+    return {"p_tenant_id": a, "p_query": "Ada"}
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "staff", "outsider", "anon"])
+@pytest.mark.parametrize("rpc", sorted(_RPC_RIGHTS))
+async def test_every_tenant_rpc_for_every_role(
+    api: Api, hotels: Hotels, factory: Factory, db: psycopg.Connection[tuple[object, ...]], rpc: str, role: str
+) -> None:
+    user = {
+        "owner": hotels.owner_a,
+        "admin": hotels.admin_a,
+        "staff": hotels.staff_a,
+        "outsider": hotels.owner_b,
+        "anon": None,
+    }[role]
+    sb = await client(api, None if user is None else api.user_token(user))
+    call = sb.rpc(rpc, _rpc_arguments(rpc, hotels, factory, db))
+    if role in _RPC_RIGHTS[rpc]:
+        answer = await call.execute()
+        if rpc == "search_reservations":
+            assert len(rows(answer)) == 1
+        return
+    if rpc == "search_reservations" and role == "outsider":
+        # a search of another hotel finds nothing, as a search that matches nothing
+        assert rows(await call.execute()) == []
+        return
+    with pytest.raises(APIError) as refused:
+        await call.execute()
+    if role == "anon":
+        assert refused.value.code == "42501"
+    else:
+        assert refused.value.code == "P0002"
+        assert str(refused.value.message).endswith("not found or not accessible")
