@@ -192,7 +192,7 @@ def test_missing_and_foreign_ids_get_one_answer(conn: Any, world: dict[str, Any]
     elif code == "rows":
         assert text == "[]", f"{case.name} returned rows for an id that is not the caller's"
     else:
-        assert code == "P0002" and text.endswith("not found or not accessible"), (code, text)
+        assert code == "PT404" and text.endswith("not found or not accessible"), (code, text)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -231,7 +231,7 @@ def test_an_invitation_token_of_someone_else_answers_like_a_wrong_one(
         outsider = world["b"]["owner"]
         sql = "select public.accept_invitation(%(token)s)"
         assert _answer(conn, outsider, sql, {"token": token}) == _answer(conn, outsider, sql, {"token": "nonsense"})
-        assert _answer(conn, outsider, sql, {"token": token})[0] == "P0002"
+        assert _answer(conn, outsider, sql, {"token": token})[0] == "PT404"
     finally:
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute("delete from public.tenant_invitations where email = 'someone-else@example.com'")

@@ -61,7 +61,7 @@ def test_an_invited_user_joins_with_the_role_once(db: Conn, factory: Factory) ->
     assert as_user(db, newcomer, sql, (invitation["token"],)) == [{"tenant_id": tenant.id}]
     assert role_of(db, tenant, newcomer) == "admin"
     # Used: a second acceptance is refused.
-    assert refusal(db, newcomer, sql, (invitation["token"],))[0] == "P0002"
+    assert refusal(db, newcomer, sql, (invitation["token"],))[0] == "PT404"
     # Owners and admins see the invitation, accepted; staff do not see invitations at all.
     seen = as_user(db, people["owner"], "select email, accepted_by from public.tenant_invitations")
     assert seen == [{"email": "new.person@example.com", "accepted_by": newcomer}]
@@ -78,12 +78,12 @@ def test_invitations_expire_and_inviting_again_replaces_the_open_one(db: Conn, f
     [first] = as_user(db, people["owner"], sql, (tenant.id,))
     [second] = as_user(db, people["owner"], sql, (tenant.id,))
     accept = "select public.accept_invitation(%s)"
-    assert refusal(db, invited, accept, (first["token"],))[0] == "P0002", "the replaced token still worked"
+    assert refusal(db, invited, accept, (first["token"],))[0] == "PT404", "the replaced token still worked"
     db.execute(
         "update public.tenant_invitations set created_at = now() - interval '8 days',"
         " expires_at = now() - interval '1 second' where revoked_at is null"
     )
-    assert refusal(db, invited, accept, (second["token"],))[0] == "P0002", "an expired token worked"
+    assert refusal(db, invited, accept, (second["token"],))[0] == "PT404", "an expired token worked"
     assert role_of(db, tenant, invited) is None
 
 
@@ -95,7 +95,7 @@ def test_who_may_invite_whom(db: Conn, factory: Factory) -> None:
     assert as_user(db, people["admin"], sql, (tenant.id, "helper@example.com", "staff"))
     code, message, _ = refusal(db, people["admin"], sql, (tenant.id, "boss@example.com", "owner"))
     assert (code, message) == ("42501", "only an owner can invite an owner")
-    assert refusal(db, people["staff"], sql, (tenant.id, "friend@example.com", "staff"))[0] == "P0002"
+    assert refusal(db, people["staff"], sql, (tenant.id, "friend@example.com", "staff"))[0] == "PT404"
     owner_email = db.execute("select email from auth.users where id = %s", (people["owner"],)).fetchone()
     assert owner_email is not None
     code, message, _ = refusal(db, people["owner"], sql, (tenant.id, owner_email[0].upper(), "staff"))
@@ -121,7 +121,7 @@ def test_role_changes_follow_the_rules_and_a_tenant_keeps_an_owner(db: Conn, fac
     assert as_user(db, people["admin"], change, (tenant.id, other_staff, "staff")) == [{"changed": True}]
     assert refusal(db, people["admin"], change, (tenant.id, other_staff, "owner"))[0] == "42501"
     assert refusal(db, people["admin"], change, (tenant.id, people["owner"], "staff"))[0] == "42501"
-    assert refusal(db, people["staff"], change, (tenant.id, other_staff, "admin"))[0] == "P0002"
+    assert refusal(db, people["staff"], change, (tenant.id, other_staff, "admin"))[0] == "PT404"
     # The only owner cannot step down; after naming a second owner, they can.
     code, message, _ = refusal(db, people["owner"], change, (tenant.id, people["owner"], "admin"))
     assert (code, message) == ("23514", "a tenant must keep at least one owner")
@@ -136,7 +136,7 @@ def test_removing_members_and_leaving(db: Conn, factory: Factory) -> None:
     extra = factory.member(tenant, "staff")
     remove = "select public.remove_member(%s, %s)"
 
-    assert refusal(db, people["staff"], remove, (tenant.id, extra))[0] == "P0002"
+    assert refusal(db, people["staff"], remove, (tenant.id, extra))[0] == "PT404"
     assert refusal(db, people["admin"], remove, (tenant.id, people["owner"]))[0] == "42501"
     as_user(db, people["admin"], remove, (tenant.id, extra))
     assert role_of(db, tenant, extra) is None
@@ -174,7 +174,7 @@ def test_a_pause_by_hand_holds_until_resumed_whatever_the_session_does(db: Conn,
     factory.message(tenant)
     assert claimable(db, tenant)
 
-    assert refusal(db, people["staff"], "select public.pause_tenant_sends(%s, 'x')", (tenant.id,))[0] == "P0002"
+    assert refusal(db, people["staff"], "select public.pause_tenant_sends(%s, 'x')", (tenant.id,))[0] == "PT404"
     assert refusal(db, people["admin"], "select public.pause_tenant_sends(%s, '  ')", (tenant.id,))[0] == "22023"
     as_user(db, people["admin"], "select public.pause_tenant_sends(%s, 'new templates being checked')", (tenant.id,))
     state = sending(db, tenant)
@@ -337,7 +337,7 @@ def test_resend_one_and_many_says_what_was_taken_and_why_not(db: Conn, factory: 
     [row] = as_user(db, people["owner"], "select public.resend_messages(%s, p_limit => 1) as result", (tenant.id,))
     assert row["result"]["taken"] + sum(row["result"]["refused"].values()) == 2  # dead[2] and opted_out
     assert row["result"]["refused"].get("over_limit") == 1
-    assert refusal(db, people["staff"], "select public.resend_messages(%s)", (tenant.id,))[0] == "P0002"
+    assert refusal(db, people["staff"], "select public.resend_messages(%s)", (tenant.id,))[0] == "PT404"
 
 
 def test_replay_many_events_by_ids_or_filter(db: Conn, factory: Factory) -> None:

@@ -39,8 +39,13 @@ begin
     raise log 'tenant access denied: user % needs one of % in tenant % for % %',
       coalesce((select auth.uid())::text, 'anonymous'), p_roles, p_tenant_id, p_what, p_id;
   end if;
-  -- The id is not echoed either: the answer is the same text for every id.
-  raise exception '% not found or not accessible', p_what using errcode = 'no_data_found';
+  -- The id is not echoed either: the answer is the same text for every id. Through the Data API
+  -- it is PostgREST's custom status PT404 (HTTP 404): PostgREST answers P0002 with a 500. The
+  -- back end (worker, ops CLI) keeps PL/pgSQL's no_data_found.
+  if private.is_service_caller() then
+    raise exception '% not found or not accessible', p_what using errcode = 'no_data_found';
+  end if;
+  raise exception '% not found or not accessible', p_what using errcode = 'PT404';
 end
 $$;
 

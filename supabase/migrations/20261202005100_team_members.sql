@@ -162,7 +162,7 @@ begin
     and i.email = v_email
   for update;
   if v_invitation.id is null then
-    raise exception 'invitation not found, used or expired' using errcode = 'no_data_found';
+    raise exception 'invitation not found, used or expired' using errcode = 'PT404';
   end if;
   insert into public.tenant_members (tenant_id, user_id, role)
   values (v_invitation.tenant_id, v_user, v_invitation.role)

@@ -58,7 +58,7 @@ begin
   set sends_held_reason = v_reason, sends_held_by = (select auth.uid()), sends_held_at = now()
   where w.tenant_id = p_tenant_id;
   if not found then
-    raise exception 'the tenant has no WhatsApp connection' using errcode = 'no_data_found';
+    raise exception 'the tenant has no WhatsApp connection' using errcode = 'PT404';
   end if;
 end
 $$;

@@ -84,7 +84,7 @@ select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000b", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.rotate_pms_webhook_secret('30000000-0000-0000-0000-00000000000a')$$,
-  'P0002',
+  'PT404',
   'PMS configuration not found or not accessible',
   'staff cannot rotate secrets (answered as for a missing configuration)'
 );
@@ -92,7 +92,7 @@ select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000c", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.set_pms_credentials('30000000-0000-0000-0000-00000000000a', '{"api_key": "evil"}')$$,
-  'P0002',
+  'PT404',
   'PMS configuration not found or not accessible',
   'the owner of B cannot overwrite A''s credentials, nor learn that they exist'
 );

@@ -121,7 +121,7 @@ select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000a", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.replay_inbound_event(current_setting('test.dead_event')::bigint)$$,
-  'P0002',
+  'PT404',
   'inbound event not found or not accessible',
   'the owner of A cannot replay B''s events, and is answered as for a missing one'
 );

@@ -176,7 +176,7 @@ set local role authenticated;
 select throws_ok(
   $$select public.replay_inbound_event(
       (select id from public.inbound_events where event_id = 'ops-a-4'))$$,
-  'P0002', null,
+  'PT404', null,
   'staff cannot replay an event (answered as if it did not exist)'
 );
 reset role;

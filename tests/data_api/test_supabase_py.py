@@ -225,7 +225,7 @@ async def test_a_member_of_hotel_b_neither_sees_nor_changes_hotel_a(
     assert planted.value.code == "42501"
     with pytest.raises(APIError) as resent:
         await owner_b.rpc("resend_message", {"p_message_id": hotels.messages_a[2]}).execute()
-    assert (resent.value.code, resent.value.message) == ("P0002", "message not found or not accessible")
+    assert (resent.value.code, resent.value.message) == ("PT404", "message not found or not accessible")
 
     row = db.execute("select body from public.message_templates where id = %s", (template_id,)).fetchone()
     assert row == ("Hi {{guest_name}}",)
@@ -262,7 +262,7 @@ async def test_rpc_with_named_arguments_as_each_role(
             await (
                 (await client(api, api.user_token(user))).rpc("resend_message", {"p_message_id": message_id}).execute()
             )
-        assert (refused.value.code, refused.value.message) == ("P0002", "message not found or not accessible")
+        assert (refused.value.code, refused.value.message) == ("PT404", "message not found or not accessible")
     resent = (
         await (await client(api, api.user_token(hotels.admin_a)))
         .rpc("resend_message", {"p_message_id": dead})
@@ -272,6 +272,15 @@ async def test_rpc_with_named_arguments_as_each_role(
     assert db.execute("select status::text from public.message_logs where id = %s", (dead,)).fetchone() == ("queued",)
 
     newcomer = await client(api, api.user_token(hotels.owner_b))
+    # A new hotel group needs the platform's invitation for a confirmed address (supabase/functions/README.md).
+    with pytest.raises(APIError) as uninvited:
+        await newcomer.rpc("create_tenant", {"p_name": "Hotel C"}).execute()
+    assert uninvited.value.code == "42501"
+    db.execute(
+        "update auth.users set email_confirmed_at = now() where id = %s"
+        " returning private.invite_tenant_owner(email)",
+        (hotels.owner_b,),
+    )
     tenant_id = (await newcomer.rpc("create_tenant", {"p_name": "Hotel C"}).execute()).data
     assert isinstance(tenant_id, str) and uuid.UUID(tenant_id)
     members = await newcomer.table("tenant_members").select("role").eq("tenant_id", tenant_id).execute()
@@ -289,16 +298,12 @@ async def test_rpc_with_named_arguments_as_each_role(
     assert rows(filtered) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the tenant RPCs' one answer is SQLSTATE P0002, which PostgREST (and so the Data API) maps to HTTP 500;"
-    " it needs a 4xx SQLSTATE (PT404, P0001 or 42501) in a new migration",
-)
 async def test_an_rpc_refusal_is_a_client_error(api: Api, hotels: Hotels) -> None:
     response = await raw(
         api, "POST", "/rpc/resend_message", api.user_token(hotels.owner_b), json={"p_message_id": hotels.messages_a[2]}
     )
-    assert 400 <= response.status_code < 500, response.text
+    # The one answer is PostgREST's custom status PT404: a 404, never PL/pgSQL's P0002 (a 500).
+    assert (response.status_code, response.json()["code"]) == (404, "PT404"), response.text
 
 
 async def test_rpc_errors_name_the_function_and_the_missing_arguments(api: Api, hotels: Hotels) -> None:
@@ -540,7 +545,7 @@ async def test_a_slow_query_as_a_signed_in_user_hits_the_statement_timeout(
 # ---- the tenant RPCs, each for each role ------------------------------------------------------------
 _MEMBERS = ("owner", "admin")
 _EVERYONE = ("owner", "admin", "staff")
-# rpc: who may call it (anyone else gets the one answer, P0002; anon is not granted it: 42501)
+# rpc: who may call it (anyone else gets the one answer, PT404; anon is not granted it: 42501)
 _RPC_RIGHTS: dict[str, tuple[str, ...]] = {
     "invite_member": _MEMBERS,
     "revoke_invitation": _MEMBERS,
@@ -620,5 +625,5 @@ async def test_every_tenant_rpc_for_every_role(
     if role == "anon":
         assert refused.value.code == "42501"
     else:
-        assert refused.value.code == "P0002"
+        assert refused.value.code == "PT404"
         assert str(refused.value.message).endswith("not found or not accessible")
