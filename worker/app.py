@@ -28,6 +28,7 @@ from worker.health import HealthServer
 from worker.http import new_client, new_waha_session
 from worker.inbound.processor import InboundProcessor
 from worker.inbound.store import InboundStore
+from worker.liveness import Liveness
 from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
@@ -93,6 +94,15 @@ class Worker:
             wake_senders=lambda: self.signals.wake("message_logs"),
         )
         waha = WahaClient(resources.waha_http)
+        # Its own connection, not the pool's: the lock it holds must live exactly as long as
+        # this process (see worker/liveness.py).
+        self.liveness = Liveness(
+            settings.database_url,
+            settings.worker_id,
+            grace_seconds=settings.liveness_grace_seconds,
+            probe_seconds=settings.liveness_probe_seconds,
+            on_reclaimed=lambda _: self.signals.wake("message_logs"),
+        )
         self.messages = MessageSender(
             MessageStore(resources.pool),
             waha,
@@ -104,6 +114,7 @@ class Worker:
             retry_base=retry_base,
             retry_max=retry_max,
             wake=lambda: self.signals.wake("message_logs"),
+            liveness=self.liveness,
         )
         self.watchdog = SessionWatchdog(resources.pool, waha)
         configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
@@ -238,7 +249,10 @@ class Worker:
             wakeup=self.wakeup.name,
             port=health.bound_port,
         )
+        # Before the first claim: what this worker claims must be seen as a live worker's.
+        await self.liveness.register(self.stop)
         tasks = {
+            "liveness": asyncio.create_task(self.liveness.run(self.stop), name="liveness"),
             "wakeup": asyncio.create_task(self.wakeup.run(self.stop), name="wakeup"),
             "inbound": asyncio.create_task(self._loop("inbound_events", self._inbound_pass), name="inbound"),
             "messages": asyncio.create_task(self._send_messages(), name="messages"),
@@ -281,3 +295,4 @@ class Worker:
         released_messages = await self.messages.release_in_flight()
         if released_events or released_messages:
             logger.info("handed back {e} events and {m} messages", e=released_events, m=released_messages)
+        await self.liveness.close()

@@ -2,10 +2,15 @@
 -- 20261127000100_record_sends_in_batches.sql, 20261127000200_claim_ahead_of_the_gap.sql).
 
 -- name: claim
+-- claim_messages_v5 (20261202001100_worker_liveness.sql) first takes back the sends of dead workers.
 select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
-       job_id::text as job_id, attempts, max_attempts, send_in_ms
-from public.claim_messages_v4(
-  %(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s), make_interval(secs => %(ahead_seconds)s))
+       job_id::text as job_id, attempts, max_attempts, send_in_ms, send_uncertain, created_epoch
+from public.claim_messages_v5(
+  %(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s), make_interval(secs => %(ahead_seconds)s),
+  make_interval(secs => %(grace_seconds)s))
+
+-- name: leased
+select id from public.leased_messages_v1(%(ids)s, %(worker)s) as l (id)
 
 -- name: prepare
 select id, to_phone, body, language
