@@ -166,13 +166,15 @@ class Worker:
             try:
                 more = await run()
                 backoff = 0.5
+                # Asks the database too (what is due next): inside, so a restart cannot end the task.
+                idle = None if more else await self._idle_seconds(queue)
             except _TRANSIENT as exc:
                 logger.warning("{queue}: {error}; retrying in {s}s", queue=queue, error=exc, s=backoff)
                 backoff = min(backoff * 2, 30)
                 await self._sleep(backoff)
                 continue
-            if not more:
-                await self.signals.wait(queue, await self._idle_seconds(queue))
+            if idle is not None:
+                await self.signals.wait(queue, idle)
 
     async def _inbound_pass(self) -> bool:
         return await self.run_inbound_batch() >= self.settings.event_batch_size
@@ -291,8 +293,14 @@ class Worker:
             for task in still_running:
                 task.cancel()
             await asyncio.gather(*still_running, return_exceptions=True)
-        released_events = await self.inbound.release_in_flight()
-        released_messages = await self.messages.release_in_flight()
-        if released_events or released_messages:
-            logger.info("handed back {e} events and {m} messages", e=released_events, m=released_messages)
+        try:
+            released_events = await self.inbound.release_in_flight()
+            released_messages = await self.messages.release_in_flight()
+        except _TRANSIENT as exc:
+            # The database is away: the leases bring the events back, and the liveness lock,
+            # gone with this process, the messages (checked with WAHA first).
+            logger.warning("could not hand back in-flight work: {error}", error=exc)
+        else:
+            if released_events or released_messages:
+                logger.info("handed back {e} events and {m} messages", e=released_events, m=released_messages)
         await self.liveness.close()

@@ -262,6 +262,9 @@ class WahaSimulator:
         self._match_cache: dict[tuple[str, str], waha_spec.Operation | None] = {}
         self._png_cache: dict[str, bytes] = {}
         self._phone_counter = 0
+        # Called with each message sendText accepted, before the answer goes out: a fault test
+        # can kill the sender at exactly the moment WAHA has a message the sender never hears of.
+        self.on_sent: Callable[[SentMessage], None] | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -738,6 +741,8 @@ class WahaSimulator:
         if len(session.sent) > self.history:
             session.sent.popitem(last=False)
         self._schedule_acks(session, message)
+        if self.on_sent is not None:
+            self.on_sent(earlier or message)
         if any(t.wants("message.any") for t in session.targets):
             self._emit(session, "message.any", self._wa_message(session, message))
         shape = session.shape or _ENGINE_SHAPE[session.engine]

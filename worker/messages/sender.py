@@ -94,8 +94,16 @@ class MessageSender:
         self.concurrency = concurrency
         self.lookahead = lookahead
         self.liveness = liveness
+        # Claims this worker may have lost track of (a claim whose answer never came, a batch
+        # that failed to render): handed back before the next claim. The liveness epoch it
+        # last swept at; a new epoch means a lost connection, so sweep again.
+        self._swept_epoch = -1
+        self._sweep_needed = False
         # Claimed and not yet settled (sent, failed, handed back): what shutdown hands back.
         self.in_flight: set[int] = set()
+        # Of those, the ones whose sendText has started: WAHA may have them, so they are never
+        # handed back as unsent (the stop's deregistration takes them back in doubt instead).
+        self.posting: set[int] = set()
         self.sends: set[asyncio.Task[None]] = set()
         # Claim again once a quarter of the slots is free, not for every single one.
         self._low_water = max(1, min(batch_size, concurrency) // 4)
@@ -142,11 +150,30 @@ class MessageSender:
                 task.cancel()
             raise
 
+    async def _sweep_orphans(self, epoch: int) -> None:
+        """Runs between claims (pump and run_batch are never concurrent), so every claim this
+        worker still knows of is in in_flight."""
+        if not self._sweep_needed and (self.liveness is None or epoch == self._swept_epoch):
+            return
+        taken_back = await self.store.take_back_orphans(self.worker_id, sorted(self.in_flight))
+        self._sweep_needed, self._swept_epoch = False, epoch
+        if taken_back:
+            logger.warning("handed back {n} claims this worker had lost track of", n=taken_back)
+
     async def _start(self, limit: int) -> int:
         started = time.perf_counter()
         epoch = self.liveness.epoch if self.liveness is not None else 0
+        try:
+            await self._sweep_orphans(epoch)
+        except BaseException:
+            self._sweep_needed = True
+            raise
         grace = self.liveness.grace_seconds if self.liveness is not None else 1.5
-        claimed = await self.store.claim(self.worker_id, limit, self.lease_seconds, self.lookahead, grace)
+        try:
+            claimed = await self.store.claim(self.worker_id, limit, self.lease_seconds, self.lookahead, grace)
+        except BaseException:
+            self._sweep_needed = True  # it may have committed without our hearing of it
+            raise
         # The database said how long each session's gap still runs when it answered; counting
         # from now, after the answer travelled, can only make the wait longer, never shorter.
         claimed_at = time.monotonic()
@@ -164,8 +191,9 @@ class MessageSender:
             # Shutdown ran out of grace: leave them in in_flight for release_in_flight().
             raise
         except BaseException:
-            # Not started: the rows stay `sending` until their lease runs out.
+            # Not started: the next claim hands them back first.
             self.in_flight.difference_update(ids)
+            self._sweep_needed = True
             raise
         for message in claimed:
             if message.id in outgoing:
@@ -182,6 +210,7 @@ class MessageSender:
         if task.cancelled():
             return  # shutdown: stays in in_flight to be handed back
         self.in_flight.discard(message_id)
+        self.posting.discard(message_id)
         if self.free_slots >= self._low_water:
             self._room.set()
         error = task.exception()
@@ -229,6 +258,7 @@ class MessageSender:
                 key = message_key(f"{claimed.tenant_id}:{claimed.id}")
                 if claimed.send_uncertain and await self._already_sent(claimed, session, chat_id, key):
                     return
+                self.posting.add(claimed.id)
                 sent = await self._post(session, chat_id, message.body, key)
             except SessionUnavailable as exc:
                 await self.store.pause_tenant(claimed.tenant_id, f"session: {exc}")
@@ -301,5 +331,5 @@ class MessageSender:
         logger.warning("message held back: {reason}", reason=reason)
 
     async def release_in_flight(self) -> int:
-        ids = sorted(self.in_flight)
+        ids = sorted(self.in_flight - self.posting)
         return await self.store.release(ids, self.worker_id, "worker shut down", 0) if ids else 0

@@ -70,6 +70,11 @@ class MessageStore(Store):
         )
         return [ClaimedMessage(**row) for row in rows]
 
+    async def take_back_orphans(self, worker: str, keep: list[int]) -> int:
+        """Hands back (in doubt) the claims of `worker` other than `keep`."""
+        rows = await self._rows("take_back_orphans", {"worker": worker, "keep": keep})
+        return int(rows[0]["taken_back"]) if rows else 0
+
     async def leased(self, ids: list[int], worker: str) -> set[int]:
         """Of `ids`, those still leased to `worker`."""
         rows = await self._rows("leased", {"ids": ids, "worker": worker})

@@ -54,3 +54,7 @@ where w.sends_paused_at is not null and w.sends_paused_at < now() - make_interva
 -- What WAHA answered now for a paused session (public.record_session_status_v1 lifts the pause
 -- on WORKING).
 select public.record_session_status_v1(%(tenant_id)s::uuid, %(session)s, %(status)s, now()) as applied
+
+-- name: take_back_orphans
+-- Claims of this worker it no longer tracks (20261202001200_orphaned_claims.sql).
+select public.take_back_orphaned_claims_v1(%(worker)s, %(keep)s) as taken_back
