@@ -125,3 +125,28 @@ def test_a_second_process_with_a_live_workers_id_is_refused(db: psycopg.Connecti
     with psycopg.connect(db.info.dsn, autocommit=True) as first, psycopg.connect(db.info.dsn, autocommit=True) as twin:
         assert first.execute("select public.register_worker_v1('same', %s)", (uuid.uuid4(),)).fetchone() == (True,)
         assert twin.execute("select public.register_worker_v1('same', %s)", (uuid.uuid4(),)).fetchone() == (False,)
+
+
+def test_a_dead_workers_inbound_events_come_back_too(db: psycopg.Connection[Any], factory: Factory) -> None:
+    tenant = factory.tenant()
+    db.execute(
+        "select count(*) from public.ingest_inbound_events_v1(%s, 'pms', 'generic',"
+        ' \'[{"event_id": "e1", "event_type": "reservation.updated", "payload": {}}]\')',
+        (tenant.id,),
+    )
+    with psycopg.connect(db.info.dsn, autocommit=True) as doomed:
+        doomed.execute("select public.register_worker_v1('doomed', %s)", (uuid.uuid4(),))
+        claimed = db.execute("select id from public.claim_inbound_events_v1('doomed', 10, '2 minutes')").fetchall()
+        assert len(claimed) == 1
+    first = db.execute("select messages, events from public.reclaim_dead_workers_v1('other', %s)", (GRACE,)).fetchone()
+    assert first == (0, 0), "not taken back the first time the lock is seen free"
+    deadline = time.monotonic() + 30
+    taken: tuple[Any, ...] | None = first
+    while taken == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        taken = db.execute(
+            "select messages, events from public.reclaim_dead_workers_v1('other', %s)", (GRACE,)
+        ).fetchone()
+    assert taken == (0, 1)
+    row = db.execute("select status, lease_owner from public.inbound_events").fetchone()
+    assert row == ("pending", None)

@@ -101,7 +101,7 @@ class Worker:
             settings.worker_id,
             grace_seconds=settings.liveness_grace_seconds,
             probe_seconds=settings.liveness_probe_seconds,
-            on_reclaimed=lambda _: self.signals.wake("message_logs"),
+            on_reclaimed=self._taken_over,
         )
         self.messages = MessageSender(
             MessageStore(resources.pool),
@@ -120,6 +120,13 @@ class Worker:
         configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
         self.wakeup = self._wakeup_source()
         self.stats_sql = load("stats")
+
+    def _taken_over(self, messages: int, events: int) -> None:
+        """A dead worker's work came back: take it up now, not at the next poll."""
+        if messages:
+            self.signals.wake("message_logs")
+        if events:
+            self.signals.wake("inbound_events")
 
     def _wakeup_source(self) -> ListenSource | RealtimeSource | PollOnly:
         source = self.settings.wakeup_source
