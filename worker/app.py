@@ -246,6 +246,9 @@ class Worker:
             problems["database"] = f"unreachable: {exc}"
         if not self.wakeup.connected:
             problems["wakeup"] = f"{self.wakeup.name} not connected"
+        if not self.liveness.held.is_set():
+            # Not claiming: other workers may be taking its sends over (worker/liveness.py).
+            problems["liveness"] = "liveness lock not held"
         return problems
 
     async def run(self) -> int:
