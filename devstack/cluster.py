@@ -97,8 +97,9 @@ class Cluster:
             detail = log.read_text() if log.exists() else result.stderr
             raise DevstackError(f"PostgreSQL did not start on port {self.port}:\n{detail[-2000:]}")
 
-    def stop(self) -> None:
-        self._pg_ctl("-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """`mode` "immediate" cuts every connection at once, like a crash (fault tests)."""
+        self._pg_ctl("-m", mode, "-w", "stop")
 
     def is_running(self) -> bool:
         return self._pg_ctl("status").returncode == 0

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -346,17 +347,44 @@ async def test_one_broken_tenant_does_not_hold_up_another(
     assert by_tenant == {broken.id: "queued", healthy.id: "sent"}
 
 
-async def test_a_batch_cut_off_by_shutdown_is_handed_back(
+async def test_a_send_cut_off_by_shutdown_is_handed_back_in_doubt(
     db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, sender: MessageSender
 ) -> None:
+    """Its sendText had started, so WAHA may have it: not handed back as unsent (the guest could
+    get it twice), but by the stop's deregistration, marked to be checked with WAHA first."""
     tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
     book(db, tenant)
-    waha.set_latency(30.0)  # the send is still in flight when the grace period ends
+    waha.timeout_next("hotel-a", hang=30.0)  # sendText is still in flight when the grace period ends
     batch = asyncio.create_task(sender.run_batch())
     async with asyncio.timeout(10):
-        while len(waha.session("hotel-a").sent) == 0 and not sender.in_flight:  # noqa: ASYNC110 (state lives elsewhere)
+        while not sender.posting:  # noqa: ASYNC110 (state lives elsewhere)
             await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+
+    assert await sender.release_in_flight() == 0
+    assert [m["status"] for m in messages(db)] == ["sending"]
+    incarnation = uuid.uuid4()
+    db.execute("select internal.register_worker_v1('test-worker', %s)", (incarnation,))
+    taken_back = db.execute("select internal.deregister_worker_v1('test-worker', %s)", (incarnation,)).fetchone()
+    assert taken_back == (1,)
+    [message] = messages(db)
+    assert (message["status"], message["send_uncertain"]) == ("queued", True)
+
+
+async def test_a_claim_cut_off_by_shutdown_before_its_send_is_handed_back(
+    db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, pool: Pool, waha_http: aiohttp.ClientSession
+) -> None:
+    """Claimed ahead and waiting for its session's gap: no sendText yet, so it goes back unsent."""
+    sender = new_sender(pool, waha_http, lookahead=4.0)
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    db.execute("update public.waha_configurations set next_send_at = now() + interval '3 seconds'")
+    batch = asyncio.create_task(sender.run_batch())
+    async with asyncio.timeout(10):
+        while not sender.in_flight:  # noqa: ASYNC110 (state lives elsewhere)
+            await asyncio.sleep(0.05)
     batch.cancel()
     with pytest.raises(asyncio.CancelledError):
         await batch

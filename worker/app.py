@@ -28,6 +28,7 @@ from worker.health import HealthServer
 from worker.http import new_client, new_waha_session
 from worker.inbound.processor import InboundProcessor
 from worker.inbound.store import InboundStore
+from worker.liveness import Liveness
 from worker.messages.sender import MessageSender
 from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
@@ -100,6 +101,15 @@ class Worker:
             wake_senders=lambda: self.signals.wake("message_logs"),
         )
         waha = WahaClient(resources.waha_http)
+        # Its own connection, not the pool's: the lock it holds must live exactly as long as
+        # this process (see worker/liveness.py).
+        self.liveness = Liveness(
+            settings.database_url,
+            settings.worker_id,
+            grace_seconds=settings.liveness_grace_seconds,
+            probe_seconds=settings.liveness_probe_seconds,
+            on_reclaimed=self._taken_over,
+        )
         self.messages = MessageSender(
             MessageStore(resources.pool),
             waha,
@@ -111,6 +121,7 @@ class Worker:
             retry_base=retry_base,
             retry_max=retry_max,
             wake=lambda: self.signals.wake("message_logs"),
+            liveness=self.liveness,
         )
         self.watchdog = SessionWatchdog(resources.pool, waha)
         configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
@@ -131,6 +142,13 @@ class Worker:
             interval=dt.timedelta(seconds=settings.auth_logs_interval_seconds),
             lag=dt.timedelta(seconds=settings.auth_logs_lag_seconds),
         )
+
+    def _taken_over(self, messages: int, events: int) -> None:
+        """A dead worker's work came back: take it up now, not at the next poll."""
+        if messages:
+            self.signals.wake("message_logs")
+        if events:
+            self.signals.wake("inbound_events")
 
     def _wakeup_source(self) -> ListenSource | RealtimeSource | PollOnly:
         source = self.settings.wakeup_source
@@ -177,13 +195,15 @@ class Worker:
             try:
                 more = await run()
                 backoff = 0.5
+                # Asks the database too (what is due next): inside, so a restart cannot end the task.
+                idle = None if more else await self._idle_seconds(queue)
             except _TRANSIENT as exc:
                 logger.warning("{queue}: {error}; retrying in {s}s", queue=queue, error=exc, s=backoff)
                 backoff = min(backoff * 2, 30)
                 await self._sleep(backoff)
                 continue
-            if not more:
-                await self.signals.wait(queue, await self._idle_seconds(queue))
+            if idle is not None:
+                await self.signals.wait(queue, idle)
 
     async def _inbound_pass(self) -> bool:
         return await self.run_inbound_batch() >= self.settings.event_batch_size
@@ -257,6 +277,9 @@ class Worker:
             problems["database"] = f"unreachable: {exc}"
         if not self.wakeup.connected:
             problems["wakeup"] = f"{self.wakeup.name} not connected"
+        if not self.liveness.held.is_set():
+            # Not claiming: other workers may be taking its sends over (worker/liveness.py).
+            problems["liveness"] = "liveness lock not held"
         return problems
 
     async def run(self) -> int:
@@ -269,7 +292,10 @@ class Worker:
             wakeup=self.wakeup.name,
             port=health.bound_port,
         )
+        # Before the first claim: what this worker claims must be seen as a live worker's.
+        await self.liveness.register(self.stop)
         tasks = {
+            "liveness": asyncio.create_task(self.liveness.run(self.stop), name="liveness"),
             "wakeup": asyncio.create_task(self.wakeup.run(self.stop), name="wakeup"),
             "inbound": asyncio.create_task(self._loop("inbound_events", self._inbound_pass), name="inbound"),
             "messages": asyncio.create_task(self._send_messages(), name="messages"),
@@ -309,7 +335,14 @@ class Worker:
             for task in still_running:
                 task.cancel()
             await asyncio.gather(*still_running, return_exceptions=True)
-        released_events = await self.inbound.release_in_flight()
-        released_messages = await self.messages.release_in_flight()
-        if released_events or released_messages:
-            logger.info("handed back {e} events and {m} messages", e=released_events, m=released_messages)
+        try:
+            released_events = await self.inbound.release_in_flight()
+            released_messages = await self.messages.release_in_flight()
+        except _TRANSIENT as exc:
+            # The database is away: the leases bring the events back, and the liveness lock,
+            # gone with this process, the messages (checked with WAHA first).
+            logger.warning("could not hand back in-flight work: {error}", error=exc)
+        else:
+            if released_events or released_messages:
+                logger.info("handed back {e} events and {m} messages", e=released_events, m=released_messages)
+        await self.liveness.close()

@@ -51,3 +51,21 @@ SYNC_DURATION = Histogram(
 WAKEUPS = Counter(
     "worker_wakeups", "Wake-ups received, by source and channel", ["source", "channel"], registry=REGISTRY
 )
+MESSAGES_TAKEN_OVER = Counter(
+    "worker_messages_taken_over",
+    "Sends of dead workers (or expired leases) this worker's liveness probe took back",
+    registry=REGISTRY,
+)
+SENDS_SETTLED_WITH_WAHA = Counter(
+    "worker_sends_settled_with_waha",
+    "Messages cut off mid-send, checked with WAHA before sending again, by what WAHA said"
+    " (already_sent: recorded without sending; not_sent: sent now; cannot_tell: sent now, may be a duplicate)",
+    ["answer"],
+    registry=REGISTRY,
+)
+POSSIBLE_DUPLICATES = Counter(
+    "worker_possible_duplicate_sends",
+    "Messages sent again after a crash although WAHA could not say whether the first attempt got"
+    " through (NOWEB without its store, GOWS without message storage): at most one duplicate each",
+    registry=REGISTRY,
+)

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         description="messages in flight at once: being sent, or claimed ahead and waiting for their gap's end",
     )
     lease_seconds: int = Field(default=120, ge=5, le=900, description="lease on claimed rows")
+    liveness_grace_seconds: float = Field(
+        default=1.5,
+        gt=0,
+        le=60,
+        description="a worker whose liveness lock stays free this long is dead: its sends are taken back",
+    )
+    liveness_probe_seconds: float = Field(
+        default=0.25, gt=0, le=10, description="how often the worker checks its liveness connection and the others"
+    )
     send_lookahead_seconds: float = Field(
         default=0.5,
         ge=0,

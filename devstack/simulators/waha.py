@@ -13,7 +13,8 @@ What it does, following WAHA's OpenAPI document (devstack/simulators/waha_spec.p
 - Serves the operations the product uses: POST /api/sendText; sessions list / create / get /
   update / delete / start / stop / restart / logout / me; GET /api/{session}/auth/qr (PNG, or
   JSON with Accept: application/json, or format=raw); POST /api/{session}/auth/request-code;
-  GET /api/contacts/check-exists; GET /ping. Any other operation of the spec answers 501 and is
+  GET /api/contacts/check-exists; GET /api/{session}/chats/{chatId}/messages (the session's own
+  sends, where the engine keeps history); GET /ping. Any other operation of the spec answers 501 and is
   listed in `unsupported`; a path the spec does not have answers 404 and is a violation.
 - Checks every request (X-Api-Key, JSON body, query) against the operation's schemas; a request
   that does not follow the spec gets WAHA's 400 and is recorded in `violations`.
@@ -121,6 +122,8 @@ class SentMessage:
     request: Mapping[str, Any]
     ack: int = 0
     on_whatsapp: bool = True
+    # How many times sendText accepted this id: more than once is a guest messaged twice.
+    times: int = 1
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,9 @@ class WahaSimulator:
         self._match_cache: dict[tuple[str, str], waha_spec.Operation | None] = {}
         self._png_cache: dict[str, bytes] = {}
         self._phone_counter = 0
+        # Called with each message sendText accepted, before the answer goes out: a fault test
+        # can kill the sender at exactly the moment WAHA has a message the sender never hears of.
+        self.on_sent: Callable[[SentMessage], None] | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -322,12 +328,14 @@ class WahaSimulator:
         webhooks: Sequence[Mapping[str, Any]] = (),
         metadata: Mapping[str, str] | None = None,
         phone: str | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> SimSession:
         """Creates (or replaces) a session directly in `status`, as if it had been set up and
-        paired earlier. `webhooks` are `config.webhooks` entries as in the spec."""
+        paired earlier. `webhooks` are `config.webhooks` entries as in the spec; `config` adds
+        other session config (e.g. {"noweb": {"store": {"enabled": True, "fullSync": False}}})."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
-        config: dict[str, Any] = {}
+        config = dict(config or {})
         if webhooks:
             config["webhooks"] = [dict(w) for w in webhooks]
         if metadata:
@@ -694,6 +702,7 @@ class WahaSimulator:
             web.post("/api/sessions/{session}/logout", self._logout_session),
             web.get("/api/{session}/auth/qr", self._qr),
             web.post("/api/{session}/auth/request-code", self._request_code),
+            web.get("/api/{session}/chats/{chatId}/messages", self._chat_messages),
         ]
 
     async def _ping(self, request: web.Request) -> web.StreamResponse:
@@ -722,11 +731,18 @@ class WahaSimulator:
             request=body,
             on_whatsapp=user not in self._not_on_whatsapp,
         )
-        session.sent[message.id] = message
+        earlier = session.sent.get(message.id)
+        if earlier is not None:
+            # The same pre-set id again: WhatsApp delivers it again, the guest sees it twice.
+            earlier.times += 1
+        else:
+            session.sent[message.id] = message
         session.sent_total += 1
         if len(session.sent) > self.history:
             session.sent.popitem(last=False)
         self._schedule_acks(session, message)
+        if self.on_sent is not None:
+            self.on_sent(earlier or message)
         if any(t.wants("message.any") for t in session.targets):
             self._emit(session, "message.any", self._wa_message(session, message))
         shape = session.shape or _ENGINE_SHAPE[session.engine]
@@ -806,6 +822,39 @@ class WahaSimulator:
         if headers:
             response.headers.update(headers)
         return response
+
+    async def _chat_messages(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/{session}/chats/{chatId}/messages: the session's own sends to the chat (the
+        simulator keeps no incoming history). Like WAHA, NOWEB answers only with its store
+        enabled (config.noweb.store.enabled) and GOWS unless message storage is off
+        (config.gows.storage.messages false); WEBJS reads WhatsApp Web's own history."""
+        session = self._session_in(request.match_info["session"], ["WORKING"])
+        config = session.config or {}
+        if session.engine == "NOWEB" and not ((config.get("noweb") or {}).get("store") or {}).get("enabled"):
+            return _nest_error(
+                400,
+                "Enable NOWEB store 'config.noweb.store.enabled=True' when starting a new session",
+                "Bad Request",
+            )
+        if session.engine == "GOWS" and ((config.get("gows") or {}).get("storage") or {}).get("messages") is False:
+            return _nest_error(400, "Enable GOWS message storage 'config.gows.storage.messages=True'", "Bad Request")
+        user, _, _ = request.match_info["chatId"].partition("@")
+        query = request.query
+        from_me = query.get("filter.fromMe")
+        gte = float(query["filter.timestamp.gte"]) if "filter.timestamp.gte" in query else None
+        lte = float(query["filter.timestamp.lte"]) if "filter.timestamp.lte" in query else None
+        found = [
+            m
+            for m in session.sent.values()
+            if m.chat_id == f"{user}@c.us"
+            and from_me != "false"
+            and (gte is None or int(m.at) >= gte)
+            and (lte is None or int(m.at) <= lte)
+        ]
+        found.sort(key=lambda m: m.at, reverse=query.get("sortOrder", "desc") == "desc")
+        offset = int(float(query.get("offset", "0")))
+        limit = int(float(query.get("limit", "10")))
+        return web.json_response([self._wa_message(session, m) for m in found[offset : offset + limit]])
 
     async def _check_exists(self, request: web.Request) -> web.StreamResponse:
         self._session_in(request.query.get("session", "default"), ["WORKING"])
@@ -959,6 +1008,7 @@ class WahaSimulator:
             webhooks=data.get("webhooks", ()),
             metadata=data.get("metadata"),
             phone=data.get("phone"),
+            config=data.get("config"),
         )
         return web.json_response(self._summary(session), status=201)
 
@@ -999,7 +1049,7 @@ class WahaSimulator:
     async def _c_sent(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(
             [
-                {"id": m.id, "chat_id": m.chat_id, "text": m.text, "at": m.at, "ack": m.ack}
+                {"id": m.id, "chat_id": m.chat_id, "text": m.text, "at": m.at, "ack": m.ack, "times": m.times}
                 for m in self.sent(request.match_info["session"])
             ]
         )

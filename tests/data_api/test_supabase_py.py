@@ -277,8 +277,7 @@ async def test_rpc_with_named_arguments_as_each_role(
         await newcomer.rpc("create_tenant", {"p_name": "Hotel C"}).execute()
     assert uninvited.value.code == "42501"
     db.execute(
-        "update auth.users set email_confirmed_at = now() where id = %s"
-        " returning private.invite_tenant_owner(email)",
+        "update auth.users set email_confirmed_at = now() where id = %s returning private.invite_tenant_owner(email)",
         (hotels.owner_b,),
     )
     tenant_id = (await newcomer.rpc("create_tenant", {"p_name": "Hotel C"}).execute()).data

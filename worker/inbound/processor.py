@@ -87,6 +87,10 @@ class InboundProcessor:
                 except psycopg.errors.TransactionRollback as exc:
                     # A deadlock or serialization conflict with a concurrent writer: try again.
                     await self._fail(event, f"database conflict, retrying: {exc.diag.message_primary or exc}", True)
+                except psycopg.errors.UniqueViolation as exc:
+                    # Two writers of one new row (a booking's "created" and "updated" moments
+                    # apart): the other one has committed by now, so a retry finds its row.
+                    await self._fail(event, f"written concurrently, retrying: {exc.diag.message_primary or exc}", True)
                 except _PERMANENT_DB_ERRORS as exc:
                     await self._fail(event, f"rejected by the database: {exc.diag.message_primary or exc}", False)
                 except Exception as exc:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import psycopg
 from loguru import logger
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from worker.messages.store import AcceptedSend, MessageStore
 
@@ -103,11 +103,12 @@ class SendRecorder:
 
     async def _mark(self, batch: list[_Accepted]) -> dict[int, float]:
         # WAHA has these: recording that must not be lost to a passing database error, or the
-        # leases would run out and the guests get the messages twice.
+        # sessions would wait for their leases and the sends would need settling with WAHA. A
+        # database restart takes seconds, so keep trying for a minute, not five quick attempts.
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(psycopg.OperationalError),
-            stop=stop_after_attempt(5),
-            wait=wait_exponential(multiplier=0.2, max=5),
+            stop=stop_after_delay(60),
+            wait=wait_exponential(multiplier=0.2, max=2),
             reraise=True,
         ):
             with attempt:

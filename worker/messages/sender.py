@@ -13,11 +13,14 @@ recorded in batches (recorder.py); the session's gap runs from WAHA's answer.
 A message is rendered when claimed, so a change (or cancellation) in the short time before its
 sendText - the look-ahead plus one number check - is not seen by that send.
 
-Crash safety: a message is `sending` under a lease before the HTTP call. If the worker dies
-after WAHA accepted it but before mark_messages_sent_v1 commits, the lease expires, the row is
-retried and the guest can get it twice: that window is one HTTP response plus one short
-transaction. Every attempt of a message carries the same WhatsApp message key, so a late ack of
-the first attempt still matches.
+Crash safety: a message is `sending` under a lease before the HTTP call. If the worker dies,
+its liveness lock (worker/liveness.py) goes with its connection and another worker takes the
+message back within seconds, in its place at the head of its session's queue, marked
+send_uncertain: WAHA may have accepted it just before the crash. Such a message is sent only
+after asking WAHA for the chat's recent messages: found there (every attempt carries the same
+WhatsApp message key), it is recorded as sent without sending it again. An engine that keeps no
+history (NOWEB without its store, GOWS without message storage) cannot say; the message is sent
+again and counted in worker_possible_duplicate_sends.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from loguru import logger
 
 from worker import metrics
+from worker.liveness import Liveness
 from worker.messages.recorder import SendRecorder
 from worker.messages.store import ClaimedMessage, MessageStore, Outgoing, WahaConnection
 from worker.messages.wake_timer import SoonestTimer
@@ -74,10 +78,12 @@ class MessageSender:
         retry_max: dt.timedelta,
         lookahead: float = 0.0,
         wake: Callable[[], None] | None = None,
+        liveness: Liveness | None = None,
     ) -> None:
         """`lookahead`: claim a session's next message this many seconds before its gap ends, so
         the number check runs during the gap. `wake` is called when a session this worker paced
-        may be claimed again (the loop's wake-up)."""
+        may be claimed again (the loop's wake-up). `liveness`: claim only while this worker's
+        liveness lock is held, and re-check a claim that outlived a lost connection."""
         self.store = store
         self.worker_id = worker_id
         self.batch_size = batch_size
@@ -87,8 +93,17 @@ class MessageSender:
         self.waha = waha
         self.concurrency = concurrency
         self.lookahead = lookahead
+        self.liveness = liveness
+        # Claims this worker may have lost track of (a claim whose answer never came, a batch
+        # that failed to render): handed back before the next claim. The liveness epoch it
+        # last swept at; a new epoch means a lost connection, so sweep again.
+        self._swept_epoch = -1
+        self._sweep_needed = False
         # Claimed and not yet settled (sent, failed, handed back): what shutdown hands back.
         self.in_flight: set[int] = set()
+        # Of those, the ones whose sendText has started: WAHA may have them, so they are never
+        # handed back as unsent (the stop's deregistration takes them back in doubt instead).
+        self.posting: set[int] = set()
         self.sends: set[asyncio.Task[None]] = set()
         # Claim again once a quarter of the slots is free, not for every single one.
         self._low_water = max(1, min(batch_size, concurrency) // 4)
@@ -108,6 +123,9 @@ class MessageSender:
         while self.free_slots < self._low_water and not (stop and stop.is_set()):
             self._room.clear()
             await _first_of(self._room, stop)
+        if self.liveness is not None and not self.liveness.held.is_set() and not (stop and stop.is_set()):
+            # Others may be taking this worker's sends back: claim nothing until the lock is ours.
+            await _first_of(self.liveness.held, stop)
         if stop is not None and stop.is_set():
             return False
         limit = min(self.batch_size, self.free_slots)
@@ -132,9 +150,30 @@ class MessageSender:
                 task.cancel()
             raise
 
+    async def _sweep_orphans(self, epoch: int) -> None:
+        """Runs between claims (pump and run_batch are never concurrent), so every claim this
+        worker still knows of is in in_flight."""
+        if not self._sweep_needed and (self.liveness is None or epoch == self._swept_epoch):
+            return
+        taken_back = await self.store.take_back_orphans(self.worker_id, sorted(self.in_flight))
+        self._sweep_needed, self._swept_epoch = False, epoch
+        if taken_back:
+            logger.warning("handed back {n} claims this worker had lost track of", n=taken_back)
+
     async def _start(self, limit: int) -> int:
         started = time.perf_counter()
-        claimed = await self.store.claim(self.worker_id, limit, self.lease_seconds, self.lookahead)
+        epoch = self.liveness.epoch if self.liveness is not None else 0
+        try:
+            await self._sweep_orphans(epoch)
+        except BaseException:
+            self._sweep_needed = True
+            raise
+        grace = self.liveness.grace_seconds if self.liveness is not None else 1.5
+        try:
+            claimed = await self.store.claim(self.worker_id, limit, self.lease_seconds, self.lookahead, grace)
+        except BaseException:
+            self._sweep_needed = True  # it may have committed without our hearing of it
+            raise
         # The database said how long each session's gap still runs when it answered; counting
         # from now, after the answer travelled, can only make the wait longer, never shorter.
         claimed_at = time.monotonic()
@@ -152,14 +191,15 @@ class MessageSender:
             # Shutdown ran out of grace: leave them in in_flight for release_in_flight().
             raise
         except BaseException:
-            # Not started: the rows stay `sending` until their lease runs out.
+            # Not started: the next claim hands them back first.
             self.in_flight.difference_update(ids)
+            self._sweep_needed = True
             raise
         for message in claimed:
             if message.id in outgoing:
                 not_before = claimed_at + message.send_in_ms / 1000.0
                 task = asyncio.create_task(
-                    self._send(message, outgoing[message.id], targets.get(message.tenant_id), not_before)
+                    self._send(message, outgoing[message.id], targets.get(message.tenant_id), not_before, epoch)
                 )
                 self.sends.add(task)
                 task.add_done_callback(functools.partial(self._settled, message.id))
@@ -170,6 +210,7 @@ class MessageSender:
         if task.cancelled():
             return  # shutdown: stays in in_flight to be handed back
         self.in_flight.discard(message_id)
+        self.posting.discard(message_id)
         if self.free_slots >= self._low_water:
             self._room.set()
         error = task.exception()
@@ -187,7 +228,12 @@ class MessageSender:
         return await self.store.waha_connections(sorted(tenant_ids)) if tenant_ids else {}
 
     async def _send(
-        self, claimed: ClaimedMessage, message: Outgoing, target: WahaConnection | None, not_before: float
+        self,
+        claimed: ClaimedMessage,
+        message: Outgoing,
+        target: WahaConnection | None,
+        not_before: float,
+        epoch: int = 0,
     ) -> None:
         """Checks the number at once, then waits until `not_before` (time.monotonic(): the end of
         the session's gap) to send."""
@@ -206,7 +252,13 @@ class MessageSender:
             try:
                 chat_id = await self.waha.chat_id(session, message.to_phone)
                 await asyncio.sleep(max(0.0, not_before - time.monotonic()))
+                if not await self._still_ours(claimed, epoch):
+                    logger.warning("message was taken over by another worker while this one was cut off")
+                    return
                 key = message_key(f"{claimed.tenant_id}:{claimed.id}")
+                if claimed.send_uncertain and await self._already_sent(claimed, session, chat_id, key):
+                    return
+                self.posting.add(claimed.id)
                 sent = await self._post(session, chat_id, message.body, key)
             except SessionUnavailable as exc:
                 await self.store.pause_tenant(claimed.tenant_id, f"session: {exc}")
@@ -221,6 +273,31 @@ class MessageSender:
                     await self._fail(claimed, exc)
             else:
                 await self._mark_sent(claimed, sent.message_id, time.monotonic())
+
+    async def _still_ours(self, claimed: ClaimedMessage, epoch: int) -> bool:
+        """Whether the claim still holds: always, unless this worker's liveness connection was
+        lost since the claim - then once the lock is back, the database says."""
+        if self.liveness is None or epoch == self.liveness.epoch:
+            return True
+        await self.liveness.held.wait()
+        return claimed.id in await self.store.leased([claimed.id], self.worker_id)
+
+    async def _already_sent(self, claimed: ClaimedMessage, session: _Target, chat_id: str, key: str) -> bool:
+        """An earlier attempt was cut off mid-send: asks WAHA whether the chat has it. True when
+        it does (it is recorded as sent); False when it must be sent (now)."""
+        lookup = await self.waha.find_sent(session, chat_id, key, since_epoch=claimed.created_epoch)
+        if not lookup.known:
+            metrics.SENDS_SETTLED_WITH_WAHA.labels("cannot_tell").inc()
+            metrics.POSSIBLE_DUPLICATES.inc()
+            logger.warning("a cut-off send is sent again; this WhatsApp engine cannot say whether it got through")
+            return False
+        if lookup.message_id is None:
+            metrics.SENDS_SETTLED_WITH_WAHA.labels("not_sent").inc()
+            return False
+        metrics.SENDS_SETTLED_WITH_WAHA.labels("already_sent").inc()
+        logger.info("a cut-off send had reached WAHA ({id}); recorded, not sent again", id=lookup.message_id)
+        await self._mark_sent(claimed, lookup.message_id, time.monotonic())
+        return True
 
     async def _post(self, session: _Target, chat_id: str, body: str, key: str) -> SentText:
         started = time.perf_counter()
@@ -254,5 +331,5 @@ class MessageSender:
         logger.warning("message held back: {reason}", reason=reason)
 
     async def release_in_flight(self) -> int:
-        ids = sorted(self.in_flight)
+        ids = sorted(self.in_flight - self.posting)
         return await self.store.release(ids, self.worker_id, "worker shut down", 0) if ids else 0

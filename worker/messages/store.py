@@ -20,6 +20,10 @@ class ClaimedMessage:
     # How long its session's pacing gap still runs: sendText must wait that long (the claim
     # hands a message out up to the look-ahead before the gap ends, so the number check can run).
     send_in_ms: float = 0.0
+    # An earlier attempt was cut off mid-send and may have reached WAHA: ask WAHA first.
+    send_uncertain: bool = False
+    # When the row was made (seconds since the epoch): no attempt of it is older.
+    created_epoch: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,29 @@ class MessageStore(Store):
     domain = "messages"
 
     async def claim(
-        self, worker: str, limit: int, lease_seconds: float, ahead_seconds: float = 0.0
+        self, worker: str, limit: int, lease_seconds: float, ahead_seconds: float = 0.0, grace_seconds: float = 1.5
     ) -> list[ClaimedMessage]:
         rows = await self._rows(
-            "claim", {"worker": worker, "limit": limit, "lease_seconds": lease_seconds, "ahead_seconds": ahead_seconds}
+            "claim",
+            {
+                "worker": worker,
+                "limit": limit,
+                "lease_seconds": lease_seconds,
+                "ahead_seconds": ahead_seconds,
+                "grace_seconds": grace_seconds,
+            },
         )
         return [ClaimedMessage(**row) for row in rows]
+
+    async def take_back_orphans(self, worker: str, keep: list[int]) -> int:
+        """Hands back (in doubt) the claims of `worker` other than `keep`."""
+        rows = await self._rows("take_back_orphans", {"worker": worker, "keep": keep})
+        return int(rows[0]["taken_back"]) if rows else 0
+
+    async def leased(self, ids: list[int], worker: str) -> set[int]:
+        """Of `ids`, those still leased to `worker`."""
+        rows = await self._rows("leased", {"ids": ids, "worker": worker})
+        return {int(row["id"]) for row in rows}
 
     async def prepare(self, ids: list[int], worker: str) -> list[Outgoing]:
         rows = await self._rows("prepare", {"ids": ids, "worker": worker})

@@ -2,10 +2,15 @@
 -- 20261127000100_record_sends_in_batches.sql, 20261127000200_claim_ahead_of_the_gap.sql).
 
 -- name: claim
+-- claim_messages_v5 (20261202001100_worker_liveness.sql) first takes back the sends of dead workers.
 select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
-       job_id::text as job_id, attempts, max_attempts, send_in_ms
-from internal.claim_messages_v4(
-  %(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s), make_interval(secs => %(ahead_seconds)s))
+       job_id::text as job_id, attempts, max_attempts, send_in_ms, send_uncertain, created_epoch
+from internal.claim_messages_v5(
+  %(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s), make_interval(secs => %(ahead_seconds)s),
+  make_interval(secs => %(grace_seconds)s))
+
+-- name: leased
+select id from internal.leased_messages_v1(%(ids)s, %(worker)s) as l (id)
 
 -- name: prepare
 select id, to_phone, body, language
@@ -51,3 +56,7 @@ where w.sends_paused_at is not null and w.sends_paused_at < now() - make_interva
 -- What WAHA answered now for a paused session (internal.record_session_status_v1 lifts the pause
 -- on WORKING).
 select internal.record_session_status_v1(%(tenant_id)s::uuid, %(session)s, %(status)s, now()) as applied
+
+-- name: take_back_orphans
+-- Claims of this worker it no longer tracks (20261202001200_orphaned_claims.sql).
+select internal.take_back_orphaned_claims_v1(%(worker)s, %(keep)s) as taken_back

@@ -29,7 +29,7 @@ from urllib.parse import quote
 import aiohttp
 
 from worker.waha import responses
-from worker.waha.errors import InvalidNumber, SessionUnavailable
+from worker.waha.errors import InvalidNumber, SessionUnavailable, WahaConfigError, WahaRequestRejected
 from worker.waha.responses import WahaResponse
 
 _PHONE = re.compile(r"\+?[0-9]{7,15}")
@@ -58,6 +58,22 @@ class SentText:
     # noweb | webjs | gows: WAHA said the id; empty | unrecognised: the id is built from the key
     # we sent (correct as long as the engine honoured it).
     shape: str
+
+
+@dataclass(frozen=True)
+class SentLookup:
+    """What WAHA knows of an earlier send: `known` False when the session keeps no message
+    history to ask (NOWEB without its store, GOWS with message storage off), else `message_id`
+    is WAHA's id of our message in the chat, or None when the chat has no such message."""
+
+    known: bool
+    message_id: str | None = None
+
+
+# Our own messages in one chat since the row was created: one guest gets a handful at most.
+_LOOKUP_LIMIT = 100
+# WAHA's message timestamps are its host's clock, in seconds: allow for skew with the database.
+_LOOKUP_SKEW_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -174,6 +190,43 @@ class WahaClient:
             self._numbers.popitem(last=False)
         return chat_id
 
+    async def find_sent(self, target: WahaTarget, chat_id: str, key: str, *, since_epoch: float) -> SentLookup:
+        """Whether the chat has our message sent with `key` (message_key()), asked with GET
+        /api/{session}/chats/{chatId}/messages: our own messages since `since_epoch` (seconds;
+        no attempt is older than the message row). Settles a send cut off by a crash without
+        sending it twice."""
+        path = f"/api/{quote(target.session_name, safe='')}/chats/{quote(chat_id, safe='@')}/messages"
+        params = {
+            "limit": str(_LOOKUP_LIMIT),
+            "downloadMedia": "false",
+            "filter.fromMe": "true",
+            "filter.timestamp.gte": str(max(0, int(since_epoch) - _LOOKUP_SKEW_SECONDS)),
+        }
+        try:
+            response = await self._request(target, "GET", path, params=params)
+        except WahaRequestRejected:
+            # 400: NOWEB answers so without its store ("Enable NOWEB store ..."), GOWS without
+            # message storage: this session cannot say.
+            return SentLookup(known=False)
+        except WahaConfigError as exc:
+            if exc.status == 404:
+                return SentLookup(known=True)  # no such chat yet: nothing was sent to it
+            raise
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, list):
+            raise responses.unexpected(response)
+        for item in data:
+            found = _message_id_of(item)
+            if found is not None and (found == key or found.split("_")[-1] == key or found.endswith(f"_{key}")):
+                return SentLookup(
+                    known=True, message_id=found if "_" in found else responses.serialized_id(chat_id, key)
+                )
+        # A full page without it cannot rule out an older one beyond the page.
+        return SentLookup(known=len(data) < _LOOKUP_LIMIT)
+
     async def session_state(self, target: WahaTarget) -> SessionState | None:
         """The session's status as WAHA sees it, or None when WAHA has no such session."""
         path = f"/api/sessions/{quote(target.session_name, safe='')}"
@@ -216,6 +269,16 @@ class WahaClient:
         if error is not None:
             raise error
         return response
+
+
+def _message_id_of(item: Any) -> str | None:
+    """A listed message's id: WAHA's WAMessage has it as a string, WEBJS' raw form as an object."""
+    if not isinstance(item, dict):
+        return None
+    value = item.get("id")
+    if isinstance(value, dict):
+        value = value.get("_serialized") or value.get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def _json_object(response: WahaResponse) -> dict[str, Any]:
