@@ -37,6 +37,21 @@ async def realtime(clean_db: str) -> AsyncIterator[RealtimeSimulator]:
         sim.assert_no_violations()
 
 
+@pytest.fixture(autouse=True)
+def wakeup_interval(clean_db: str) -> Iterator[Callable[[str], None]]:
+    """Each test starts with no recent wake-up nor stored message; `set_interval` changes the
+    minimum interval between two wake-ups of a queue."""
+
+    def set_interval(interval: str) -> None:
+        with psycopg.connect(clean_db, autocommit=True) as conn:
+            conn.execute("update private.wakeup_broadcasts set min_interval = %s::interval", (interval,))
+
+    with psycopg.connect(clean_db, autocommit=True) as conn:
+        conn.execute("update private.wakeup_broadcasts set last_sent_at = '-infinity', min_interval = '100 ms'")
+        conn.execute("truncate realtime.messages")
+    yield set_interval
+
+
 @contextlib.asynccontextmanager
 async def running(source: RealtimeSource) -> AsyncIterator[RealtimeSource]:
     stop = asyncio.Event()
@@ -105,8 +120,8 @@ def collector(seen: list[int]) -> Callable[[Any], None]:
     return collect
 
 
-def source_for(realtime: RealtimeSimulator, key: str | None = None) -> RealtimeSource:
-    return RealtimeSource(realtime.base_url, key or realtime.service_role_key(), Signals())
+def source_for(realtime: RealtimeSimulator, key: str | None = None, *, follow_up: float = 0.25) -> RealtimeSource:
+    return RealtimeSource(realtime.base_url, key or realtime.service_role_key(), Signals(), follow_up_seconds=follow_up)
 
 
 # ---- readiness ------------------------------------------------------------------------------------
@@ -130,10 +145,15 @@ def wakeups(realtime: RealtimeSimulator) -> int:
 
 
 async def test_a_transaction_that_leaves_work_wakes_its_queue_once(
-    realtime: RealtimeSimulator, db: psycopg.Connection[Any], factory: Factory
+    realtime: RealtimeSimulator,
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    wakeup_interval: Callable[[str], None],
 ) -> None:
+    wakeup_interval("0")  # here: every transaction may broadcast, however close together
     tenant = factory.tenant()
-    async with running(source_for(realtime)) as source:
+    # No follow-up looks here: each wake-up seen must be one the database sent.
+    async with running(source_for(realtime, follow_up=3600)) as source:
         await eventually(lambda: source.connected)
 
         settle(source.signals)
@@ -167,6 +187,50 @@ async def test_a_transaction_that_leaves_work_wakes_its_queue_once(
     assert realtime.broadcast_deliveries == realtime.broadcasts == before + 3
 
 
+async def test_within_the_interval_transactions_stay_silent_and_the_worker_looks_again(
+    realtime: RealtimeSimulator,
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    wakeup_interval: Callable[[str], None],
+) -> None:
+    """The cap on Realtime messages: after a queue's wake-up, transactions leaving work on it
+    send nothing until the interval has passed; the worker's follow-up look finds their work."""
+    tenant = factory.tenant()
+    async with running(source_for(realtime)) as source:
+        await eventually(lambda: source.connected)
+        wakeup_interval("1 hour")
+        settle(source.signals)
+        ingest(db, tenant, "evt-first")
+        await eventually(lambda: realtime.broadcasts == 1)
+        await eventually(lambda: woken(source.signals) == {"inbound_events"})
+        settle(source.signals)  # the worker has looked; then more work comes, silently
+        for n in range(5):
+            ingest(db, tenant, f"evt-silent-{n}")
+        # Nothing new was broadcast, and still the queue is woken once more.
+        await eventually(lambda: woken(source.signals) == {"inbound_events"})
+    assert realtime.broadcasts == 1
+    stored = db.execute("select count(*) from realtime.messages where topic = %s", (WAKEUP_TOPIC,)).fetchone()
+    assert stored == (1,)
+
+
+def test_a_transaction_broadcasting_does_not_hold_up_the_others(
+    db: psycopg.Connection[Any], factory: Factory, clean_db: str
+) -> None:
+    """While one transaction that broadcasts is still open (it holds the queue's row), another
+    leaving work commits at once, silently, instead of queueing behind it."""
+    tenant = factory.tenant()
+    before = db.execute("select count(*) from realtime.messages").fetchone()
+    with psycopg.connect(clean_db) as first, psycopg.connect(clean_db, autocommit=True) as second:
+        ingest(first, tenant, "evt-open")  # broadcasts, and keeps its transaction open
+        second.execute("set lock_timeout = '5s'")
+        ingest(second, tenant, "evt-meanwhile")  # would fail on the lock timeout if it waited
+        first.commit()
+    after = db.execute("select count(*) from realtime.messages").fetchone()
+    assert before is not None and after is not None
+    assert after[0] - before[0] == 1
+    assert status_of(db, "evt-meanwhile") == "pending"
+
+
 async def test_the_wakeups_channel_is_private_to_the_service_role(
     realtime: RealtimeSimulator, factory: Factory
 ) -> None:
@@ -184,7 +248,7 @@ async def test_the_wakeups_channel_is_private_to_the_service_role(
     assert realtime.joins == 0
 
 
-def test_a_wakeup_wakes_the_queue_it_names() -> None:
+async def test_a_wakeup_wakes_the_queue_it_names() -> None:
     source = RealtimeSource("http://127.0.0.1:1", "key", Signals())
     source._on_wakeup({"event": "wake", "type": "broadcast", "payload": {"queue": "sync_jobs", "id": "x"}})
     assert woken(source.signals) == {"sync_jobs"}

@@ -110,9 +110,12 @@ class RealtimeSource:
     """Supabase Realtime Broadcast from the database on the private channel `worker:queues`.
 
     The queue tables' statement triggers call realtime.send at most once per queue per
-    transaction that leaves work, so a wake-up costs one Realtime message per such transaction
-    (hosted Realtime's quota is ~100 messages/s on Free, 500/s on Pro, and it drops the excess
-    silently; Postgres Changes would cost one per row change, claims and completions included).
+    transaction that leaves work and per 100 ms (private.wakeup_broadcasts), so wake-ups cost
+    at most ~10 Realtime messages/s per queue whatever the load (hosted Realtime's quota is ~100
+    messages/s on Free, 500/s on Pro, and it drops the excess silently; Postgres Changes would
+    cost one per row change, claims and completions included). A transaction that stayed silent
+    because another had just broadcast may commit after this worker looked, so each wake-up is
+    followed by one more look `follow_up_seconds` later.
     The channel is private: Realtime lets a token join only if RLS on realtime.messages lets its
     role read the topic; the service role bypasses RLS, signed-in users are refused.
 
@@ -130,11 +133,22 @@ class RealtimeSource:
     name = "realtime"
     topic = WAKEUP_TOPIC
 
-    def __init__(self, supabase_url: str, service_key: str, signals: Signals, *, retry_max_seconds: float = 30) -> None:
+    def __init__(
+        self,
+        supabase_url: str,
+        service_key: str,
+        signals: Signals,
+        *,
+        retry_max_seconds: float = 30,
+        follow_up_seconds: float = 0.25,
+    ) -> None:
         self.url = supabase_url.rstrip("/").replace("http", "ws", 1) + "/realtime/v1"
         self.key = service_key
         self.signals = signals
         self.retry_max_seconds = retry_max_seconds
+        # Longer than the database's minimum interval between two wake-ups of a queue (100 ms).
+        self.follow_up_seconds = follow_up_seconds
+        self._follow_ups: dict[str, asyncio.TimerHandle] = {}
         self.connected = False
         self._trouble = asyncio.Event()  # the channel errored or closed: look at the connection
         self._closed = asyncio.Event()  # the channel is gone for good: start a new client
@@ -150,6 +164,11 @@ class RealtimeSource:
             return
         metrics.WAKEUPS.labels(self.name, queue).inc()
         self.signals.wake(queue)
+        # The follow-up look: moved to the latest wake-up, so one runs after the last of a burst.
+        if (pending := self._follow_ups.pop(queue, None)) is not None:
+            pending.cancel()
+        loop = asyncio.get_running_loop()
+        self._follow_ups[queue] = loop.call_later(self.follow_up_seconds, self.signals.wake, queue)
 
     def _on_system(self, payload: Any) -> None:
         if getattr(payload, "message", None) != REPLICATION_READY or getattr(payload, "status", None) != "ok":
@@ -183,6 +202,8 @@ class RealtimeSource:
             finally:
                 self.connected = False
             if stop.is_set():
+                for pending in self._follow_ups.values():
+                    pending.cancel()
                 return
             if self._was_ready:
                 backoff = 1.0

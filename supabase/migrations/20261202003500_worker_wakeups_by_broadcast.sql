@@ -1,14 +1,38 @@
--- Wake the workers through Realtime Broadcast from the database: one message per transaction
--- that leaves work, instead of one Postgres Changes message per queue row.
+-- Wake the workers through Realtime Broadcast from the database, at most one message per queue
+-- per transaction that leaves work and per `min_interval`, instead of one Postgres Changes
+-- message per queue row.
 --
 -- Hosted Realtime allows about 100 messages/s (Free) or 500/s (Pro) per project and drops the
 -- rest without telling anyone. Postgres Changes sends a message for every insert and update of a
 -- table in the publication (claims, sends and completions included): at 1,000 sends/s that is
--- several thousand a second, most of them lost, and the worker falls back to its poll. The
--- statement triggers that already NOTIFY once per statement now also call realtime.send, at most
--- once per queue per transaction, on a private channel: Realtime authorises a private channel
--- by RLS on realtime.messages, so only the service role (BYPASSRLS: the worker) may read it.
--- LISTEN/NOTIFY stays for a plain PostgreSQL without Realtime, and every worker still polls.
+-- several thousand a second, most of them lost, and the worker falls back to its poll. Even one
+-- message per transaction is too many where work arrives in many small transactions: every WAHA
+-- webhook (1,000 sends/s bring back at least as many message.ack webhooks) is a transaction that
+-- queues an inbound event. So a transaction broadcasts only if the queue's last wake-up is at
+-- least `min_interval` (100 ms) old: at most 10 messages/s per queue, 30/s for the three, at any
+-- load. A transaction that stays silent because another just broadcast may commit after the
+-- worker has looked; the worker looks once more shortly after each wake-up (worker/wakeup.py),
+-- and its poll remains the guarantee.
+--
+-- The statement triggers that already NOTIFY once per statement call private.broadcast_wakeup,
+-- which sends with realtime.send on the private topic worker:queues: Realtime authorises a
+-- private channel by RLS on realtime.messages, so only the service role (BYPASSRLS: the worker)
+-- may join it. LISTEN/NOTIFY stays for a plain PostgreSQL without Realtime.
+
+create table private.wakeup_broadcasts (
+  queue text primary key,
+  last_sent_at timestamptz not null default '-infinity',
+  min_interval interval not null default interval '100 milliseconds'
+    check (min_interval >= interval '0')
+);
+
+comment on table private.wakeup_broadcasts is
+  'When each queue last broadcast a Realtime wake-up, and how often it may (workers also poll).';
+
+alter table private.wakeup_broadcasts enable row level security;
+revoke all on table private.wakeup_broadcasts from public, anon, authenticated;
+
+insert into private.wakeup_broadcasts (queue) values ('inbound_events'), ('message_logs'), ('sync_jobs');
 
 create function private.broadcast_wakeup(p_queue text) returns void
 language plpgsql
@@ -17,13 +41,24 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  v_row record;
 begin
-  -- Transaction-local: the first statement of a transaction that leaves work sends, the rest
-  -- of that transaction does not.
+  -- Transaction-local: only the first statement of a transaction that leaves work looks.
   if current_setting('hotelwa.broadcast_woken_' || p_queue, true) = 'on' then
     return;
   end if;
   perform set_config('hotelwa.broadcast_woken_' || p_queue, 'on', true);
+  -- SKIP LOCKED: a transaction that is broadcasting right now holds the row until it commits;
+  -- the others go on without waiting (their commits must not queue behind one another).
+  select b.queue into v_row
+  from private.wakeup_broadcasts b
+  where b.queue = p_queue and b.last_sent_at <= clock_timestamp() - b.min_interval
+  for update skip locked;
+  if not found then
+    return;
+  end if;
+  update private.wakeup_broadcasts set last_sent_at = clock_timestamp() where queue = p_queue;
   -- Never fails the caller: realtime.send turns its own errors into a warning.
   perform realtime.send(jsonb_build_object('queue', p_queue), 'wake', 'worker:queues', true);
 end

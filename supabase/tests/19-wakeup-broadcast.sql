@@ -1,7 +1,7 @@
--- Wake-ups through Realtime Broadcast: one message per queue per transaction that leaves work,
--- on a private topic that signed-in users can neither read nor write.
+-- Wake-ups through Realtime Broadcast: at most one message per queue per transaction that leaves
+-- work and per minimum interval, on a private topic that signed-in users can neither read nor write.
 begin;
-select plan(9);
+select plan(11);
 
 -- Realtime creates realtime.messages' daily partitions when it connects (devstack does it when it
 -- prepares the database); a default partition makes the test independent of the date.
@@ -48,6 +48,26 @@ select is(
   'the payload names the queue and carries nothing else but the id realtime.send adds'
 );
 
+-- The next transaction (here: the flag of this one cleared) within the interval stays silent
+-- (an hour here, so that a slow machine cannot pass it)...
+update private.wakeup_broadcasts set min_interval = interval '1 hour';
+select set_config('hotelwa.broadcast_woken_inbound_events', '', true);
+select private.broadcast_wakeup('inbound_events');
+select results_eq(
+  $$select n from pg_temp.wakeups() where queue = 'inbound_events'$$,
+  $$values (1::bigint)$$,
+  'within the minimum interval since the last wake-up of a queue, a transaction sends none'
+);
+-- ... and once it has passed, sends again.
+update private.wakeup_broadcasts set last_sent_at = last_sent_at - interval '61 minutes' where queue = 'inbound_events';
+select set_config('hotelwa.broadcast_woken_inbound_events', '', true);
+select private.broadcast_wakeup('inbound_events');
+select results_eq(
+  $$select n from pg_temp.wakeups() where queue = 'inbound_events'$$,
+  $$values (2::bigint)$$,
+  'after the interval, the next transaction that leaves work sends one'
+);
+
 -- Signed-in users: the private topic is closed to them (Realtime's join check selects a probe row).
 insert into realtime.messages (id, topic, extension) values
   ('20000000-0000-0000-0000-000000000001', 'worker:queues', 'broadcast');
@@ -91,6 +111,8 @@ select isnt_empty(
 reset role;
 
 -- Without a partition (Realtime never connected), work is still stored: realtime.send only warns.
+update private.wakeup_broadcasts set last_sent_at = '-infinity';
+select set_config('hotelwa.broadcast_woken_sync_jobs', '', true);
 do $$
 declare
   part regclass;
