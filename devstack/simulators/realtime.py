@@ -1105,7 +1105,13 @@ class RealtimeSimulator:
 
 # ---- command line -------------------------------------------------------------------------------
 async def _serve_forever(args: argparse.Namespace) -> None:
-    async with RealtimeSimulator(args.database_url, jwt_secret=args.jwt_secret, host=args.host, port=args.port) as sim:
+    async with RealtimeSimulator(
+        args.database_url,
+        jwt_secret=args.jwt_secret,
+        host=args.host,
+        port=args.port,
+        poll_interval=args.poll_interval,
+    ) as sim:
         print(json.dumps({"url": sim.base_url, "service_role_key": sim.service_role_key()}), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -1120,6 +1126,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4000)
     parser.add_argument("--jwt-secret", default=LOCAL_JWT_SECRET, help="the project's JWT secret")
+    parser.add_argument(
+        "--poll-interval", type=float, default=0.1, help="seconds between reads of the log when it had nothing"
+    )
     asyncio.run(_serve_forever(parser.parse_args(argv)))
 
 
