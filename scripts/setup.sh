@@ -54,3 +54,6 @@ fi
 if [ -f supabase/functions/deno.json ]; then
   (cd supabase/functions && ../../.venv/bin/deno install --frozen --quiet)
 fi
+
+# supabase-js for the Realtime client tests (tests/test_realtime_supabase_js.py), pinned the same way.
+(cd tests/js && ../../.venv/bin/deno install --frozen --quiet)

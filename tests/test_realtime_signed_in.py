@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import psycopg
@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from devstack.simulators.realtime import RealtimeSimulator, make_jwt
 from tests.factories import Factory
+from tests.realtime_policies import hotel_topics_policy  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -223,27 +224,6 @@ async def test_vsn_2_arrays_carry_joins_replies_and_changes_through_rls(
 
 
 # ---- private channels: RLS on realtime.messages decides who joins --------------------------------
-@pytest.fixture
-def hotel_topics_policy(db: psycopg.Connection[Any]) -> Iterator[None]:
-    """A policy of the kind a dashboard feature would add: members read their hotel's topic."""
-    db.execute(
-        """
-        create policy test_members_read_their_hotel on realtime.messages for select to authenticated
-        using (
-          realtime.topic() like 'hotel:%'
-          and exists (
-            select 1 from public.tenant_members m
-            where m.user_id = (select auth.uid()) and 'hotel:' || m.tenant_id::text = realtime.topic()
-          )
-        )
-        """
-    )
-    try:
-        yield None
-    finally:
-        db.execute("drop policy test_members_read_their_hotel on realtime.messages")
-
-
 async def join_private(ws: V2Socket, topic: str, token: str) -> list[Any] | bytes:
     payload = {
         "config": {"broadcast": {"self": False}, "presence": {"key": ""}, "private": True},

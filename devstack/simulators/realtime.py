@@ -387,6 +387,7 @@ class RealtimeSimulator:
         self.resubscribe_seconds = resubscribe_seconds
         # What tests wait on and look at.
         self.handshakes = 0
+        self.serializers: list[str] = []  # the vsn of each accepted socket
         self.rejected: list[tuple[int, str]] = []
         self.joins = 0
         self.refused_joins = 0
@@ -558,6 +559,7 @@ class RealtimeSimulator:
         client = _Client(connection, claims, token, vsn)
         self._clients.add(client)
         self.handshakes += 1
+        self.serializers.append(vsn)
         try:
             async for raw in connection:
                 await self._receive(client, raw)
