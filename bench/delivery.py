@@ -173,7 +173,7 @@ def _run_workers(
 ) -> dict[str, Any]:
     """Runs worker processes until `expect` more messages are sent or `seconds` passed."""
     since = _db_now(conn)
-    cost_before = realtime_cost.snapshot(conn)
+    cost_before = realtime_cost.settled(conn)
     workers = [
         services.worker(db_url, run_dir, name, wakeup="listen", shutdown_grace_seconds=5, **settings) for name in names
     ]
@@ -193,7 +193,8 @@ def _run_workers(
         "cpu_percent_of_one_core": cpu,
         "settings": settings,
         "window": (since, until),
-        "realtime": realtime_cost.rates(cost_before, realtime_cost.snapshot(conn), until - since),
+        # The workers have stopped: their database sessions have reported their counts.
+        "realtime": realtime_cost.rates(cost_before, realtime_cost.settled(conn), until - since),
     }
 
 

@@ -143,10 +143,12 @@ def run(db_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
             load = _Load(url, tenants, sizes.ingest_concurrency)
             meter = CpuMeter({"edge functions (deno)": functions.pid}, postmaster_pid(db_url))
             meter.start()
-            cost_before, began = realtime_cost.snapshot(conn), time.monotonic()
+            cost_before, began = realtime_cost.settled(conn), time.monotonic()
             seconds = asyncio.run(load.run(sizes.ingest_seconds, warmup=min(2.0, sizes.ingest_seconds)))
-            cost = realtime_cost.rates(cost_before, realtime_cost.snapshot(conn), time.monotonic() - began)
+            loaded_for = time.monotonic() - began
             cpu = meter.stop()
+        # The functions server has stopped: its database sessions have reported their counts.
+        cost = realtime_cost.rates(cost_before, realtime_cost.settled(conn), loaded_for)
         row = conn.execute("select count(*) from public.inbound_events where request_id is not null").fetchone()
         stored = int(row[0]) if row else 0
         seed.reset(conn)

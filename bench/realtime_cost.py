@@ -5,11 +5,14 @@ Pro, the excess dropped silently), measured from the database over a benchmark's
   one Realtime message per subscribed worker;
 - postgres_changes: what the earlier design cost, one Postgres Changes message per row change of
   the queue tables the worker subscribed to (inbound_events, message_logs), counted from
-  pg_stat_user_tables (flushed by each backend within a second, so close but not exact).
+  pg_stat_user_tables. A backend reports its counts at most once a second while busy, after 10 s
+  when idle, and when it exits: take the closing snapshot once the load's processes have
+  stopped (`settled`).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +40,19 @@ def snapshot(conn: seed.Conn) -> Snapshot:
     ).fetchone()
     assert row is not None
     return Snapshot(int(row[0]), int(row[1]))
+
+
+def settled(conn: seed.Conn, seconds: float = 12.0) -> Snapshot:
+    """A snapshot once the statistics stopped moving (two reads half a second apart agree)."""
+    deadline = time.monotonic() + seconds
+    last = snapshot(conn)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = snapshot(conn)
+        if current == last:
+            return current
+        last = current
+    return last
 
 
 def rates(before: Snapshot, after: Snapshot, seconds: float) -> dict[str, Any]:

@@ -114,10 +114,11 @@ async def test_supabase_js_sees_its_own_hotel_only_across_a_token_refresh(
     hotel_a, hotel_b = factory.tenant("Hotel A"), factory.tenant("Hotel B")
     staff_b = factory.member(hotel_b, "staff")
 
-    def token() -> str:
-        return make_jwt(realtime.jwt_secret, "authenticated", expires_in=3600, sub=str(staff_b), aud="authenticated")
+    def token(expires_in: float) -> str:
+        claims = {"sub": str(staff_b), "aud": "authenticated"}
+        return make_jwt(realtime.jwt_secret, "authenticated", expires_in=expires_in, **claims)
 
-    async with supabase_js(realtime, token()) as js:
+    async with supabase_js(realtime, token(600)) as js:
         await js.wait_for(status("staff", "SUBSCRIBED"))
         await realtime.wait_until(lambda: realtime.subscribed == 1)
         assert realtime.serializers == ["2.0.0"]
@@ -127,7 +128,8 @@ async def test_supabase_js_sees_its_own_hotel_only_across_a_token_refresh(
         assert js.changes() == [mine] and theirs not in js.changes()
 
         # What supabase-js does after Auth refreshed the session: the new token to every channel.
-        await js.send(f"auth {token()}")
+        # (A later expiry, so that it differs from the first even within the same second.)
+        await js.send(f"auth {token(3600)}")
         await realtime.wait_until(lambda: realtime.subscribed == 2)  # subscribed again, same channel
         later_theirs, later_mine = factory.message(hotel_a), factory.message(hotel_b)
         await js.wait_for(lambda line: line["kind"] == "change" and line["id"] == later_mine)
