@@ -84,6 +84,10 @@ class Cluster:
                 "-c max_connections=200",
                 "-c fsync=off",
                 "-c synchronous_commit=off",
+                # Logical decoding (the Realtime stand-in) sees a commit only once its WAL is
+                # flushed; with synchronous_commit off that waits for the WAL writer (200 ms by
+                # default), which hosted Supabase, committing synchronously, does not add.
+                "-c wal_writer_delay=10ms",
                 "-c full_page_writes=off",
             ]
         )

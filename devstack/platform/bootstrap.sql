@@ -127,7 +127,8 @@ $$;
 -- from the database (realtime.send into realtime.messages) and the authorisation of private
 -- channels (RLS on realtime.messages, realtime.topic()). Realtime creates them on hosted projects
 -- with its tenant migrations (supabase/realtime lib/realtime/tenants/repo/migrations: messages
--- partitioning, messages using uuid, broadcast send include payload id, restrict realtime schema);
+-- partitioning, messages using uuid, add binary payload to messages, rename broadcast send
+-- warning, restrict realtime schema);
 -- the daily partitions are created by Realtime itself when it connects (here: the Realtime
 -- stand-in, devstack/simulators/realtime.py), so without it realtime.send only warns.
 do $$
@@ -150,6 +151,8 @@ create table if not exists realtime.messages (
   updated_at timestamp not null default now(),
   inserted_at timestamp not null default now(),
   id uuid not null default gen_random_uuid(),
+  binary_payload bytea,
+  constraint messages_payload_exclusive check (payload is null or binary_payload is null),
   primary key (id, inserted_at)
 ) partition by range (inserted_at);
 
@@ -185,7 +188,7 @@ begin
     values (generated_id, final_payload, event, topic, private, 'broadcast');
   exception
     when others then
-      raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
+      raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
   end;
 end;
 $$;

@@ -55,8 +55,8 @@ joins, refused_joins, subscribed, subscribe_errors, delivered, dropped, broadcas
 the database), broadcast_deliveries (sent to clients), denied_joins; `violations` lists
 what clients got wrong, `errors` the simulator's own troubles.
 
-Not simulated: broadcasts sent by clients, presence, the REST API, rate limits, JWKS, and
-Realtime's size limit (Error 413) on records.
+Not simulated: broadcasts sent by clients, binary payloads (realtime.send_binary), presence,
+the REST API, rate limits, JWKS, and Realtime's size limit (Error 413) on records.
 """
 
 from __future__ import annotations
