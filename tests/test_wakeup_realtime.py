@@ -187,6 +187,22 @@ async def test_a_transaction_that_leaves_work_wakes_its_queue_once(
     assert realtime.broadcast_deliveries == realtime.broadcasts == before + 3
 
 
+class RecordingSignals(Signals):
+    """Signals that remember when each queue was woken (monotonic clock)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.woken_at: list[tuple[str, float]] = []
+
+    def wake(self, queue: str) -> None:
+        self.woken_at.append((queue, asyncio.get_running_loop().time()))
+        super().wake(queue)
+
+    def wake_all(self) -> None:
+        for queue in self.events:
+            self.wake(queue)
+
+
 async def test_within_the_interval_transactions_stay_silent_and_the_worker_looks_again(
     realtime: RealtimeSimulator,
     db: psycopg.Connection[Any],
@@ -194,20 +210,24 @@ async def test_within_the_interval_transactions_stay_silent_and_the_worker_looks
     wakeup_interval: Callable[[str], None],
 ) -> None:
     """The cap on Realtime messages: after a queue's wake-up, transactions leaving work on it
-    send nothing until the interval has passed; the worker's follow-up look finds their work."""
+    send nothing until the interval has passed; the worker looks once more `follow_up` after
+    the wake-up, which finds their work without a message of its own."""
     tenant = factory.tenant()
-    async with running(source_for(realtime)) as source:
+    signals = RecordingSignals()
+    follow_up = 0.25
+    source = RealtimeSource(realtime.base_url, realtime.service_role_key(), signals, follow_up_seconds=follow_up)
+    async with running(source):
         await eventually(lambda: source.connected)
         wakeup_interval("1 hour")
-        settle(source.signals)
+        before = len(signals.woken_at)
         ingest(db, tenant, "evt-first")
-        await eventually(lambda: realtime.broadcasts == 1)
-        await eventually(lambda: woken(source.signals) == {"inbound_events"})
-        settle(source.signals)  # the worker has looked; then more work comes, silently
         for n in range(5):
             ingest(db, tenant, f"evt-silent-{n}")
-        # Nothing new was broadcast, and still the queue is woken once more.
-        await eventually(lambda: woken(source.signals) == {"inbound_events"})
+        await eventually(lambda: realtime.broadcasts == 1)
+        await eventually(lambda: len(signals.woken_at) >= before + 2)
+        (first, woken_at), (again, looked_at) = signals.woken_at[before : before + 2]
+        assert first == again == "inbound_events"
+        assert looked_at - woken_at >= follow_up * 0.9, "the second look is the follow-up, not a broadcast"
     assert realtime.broadcasts == 1
     stored = db.execute("select count(*) from realtime.messages where topic = %s", (WAKEUP_TOPIC,)).fetchone()
     assert stored == (1,)
