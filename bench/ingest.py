@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 import psycopg
 
-from bench import seed, services
+from bench import realtime_cost, seed, services
 from bench.common import Result, Sizes, fmt_ms, fmt_rate, ratio, summary_ms
 from bench.cpu import CpuMeter, postmaster_pid
 from devstack.cluster import pg_bindir
@@ -143,8 +143,12 @@ def run(db_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
             load = _Load(url, tenants, sizes.ingest_concurrency)
             meter = CpuMeter({"edge functions (deno)": functions.pid}, postmaster_pid(db_url))
             meter.start()
+            cost_before, began = realtime_cost.settled(conn), time.monotonic()
             seconds = asyncio.run(load.run(sizes.ingest_seconds, warmup=min(2.0, sizes.ingest_seconds)))
+            loaded_for = time.monotonic() - began
             cpu = meter.stop()
+        # The functions server has stopped: its database sessions have reported their counts.
+        cost = realtime_cost.rates(cost_before, realtime_cost.settled(conn), loaded_for)
         row = conn.execute("select count(*) from public.inbound_events where request_id is not null").fetchone()
         stored = int(row[0]) if row else 0
         seed.reset(conn)
@@ -158,6 +162,10 @@ def run(db_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
         f"answers: {load.statuses}; client errors: {len(load.errors)}; events stored (incl. warm-up): {stored:,}",
         f"pgbench latency p50 {fmt_ms(baseline['latency']['p50_ms'])}, p99 {fmt_ms(baseline['latency']['p99_ms'])}",
         f"CPU (% of one core) during the webhook run: {cpu}",
+        f"Realtime wake-ups the webhooks caused (warm-up and measured run): "
+        f"{cost['broadcast_per_second']:g} broadcasts/s, where Postgres Changes on the queue tables would have "
+        f"sent {cost['postgres_changes_per_second']:,.0f} msg/s (one per stored event); hosted Realtime allows "
+        "~100 msg/s (Free), 500/s (Pro)",
     ]
     if set(load.statuses) - {202}:
         notes.append("some answers were not 202: see data.webhooks.statuses")
@@ -181,6 +189,7 @@ def run(db_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
                     "cpu_percent_of_one_core": cpu,
                 },
                 "pgbench": baseline,
+                "realtime": cost,
             },
             notes=notes,
         )

@@ -156,9 +156,36 @@ def waha_simulator(run_dir: Path, *, api_key: str, latency_ms: float) -> tuple[S
     return service, base
 
 
+def realtime_simulator(database_url: str, run_dir: Path, *, poll_interval: float) -> tuple[Service, str, str]:
+    """The Realtime stand-in as its own process (it reads this database's log every
+    `poll_interval` seconds when there was nothing). Returns it, its URL and a service-role key."""
+    port = free_port()
+    service = Service(
+        "Realtime simulator",
+        [
+            sys.executable,
+            "-m",
+            "devstack.simulators.realtime",
+            "--database-url",
+            database_url,
+            "--port",
+            str(port),
+            "--poll-interval",
+            str(poll_interval),
+        ],
+        run_dir / f"realtime-{port}.log",
+        env=dict(os.environ),
+        cwd=paths.ROOT,
+    ).start()
+    service.wait_until(lambda: any("service_role_key" in line for line in service.log_lines()), 30, "its keys")
+    started = next(line for line in service.log_lines() if "service_role_key" in line)
+    return service, str(started["url"]), str(started["service_role_key"])
+
+
 def worker(database_url: str, run_dir: Path, name: str, **settings: object) -> Service:
     """`python -m worker` configured through WORKER_* variables, as in production; returns once
-    it logged that it started (and, with LISTEN/NOTIFY, that it listens)."""
+    it logged that it started (and, with LISTEN/NOTIFY, that it listens; with Realtime, that its
+    channel is ready)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("WORKER_")},
         "WORKER_DATABASE_URL": database_url,
@@ -179,8 +206,11 @@ def worker(database_url: str, run_dir: Path, name: str, **settings: object) -> S
     def ready() -> bool:
         messages = [str(line.get("msg", "")) for line in service.log_lines()]
         started = any(m.startswith("worker ") and " started " in m for m in messages)
-        listening = wakeup != "listen" or any(m.startswith("listening for wake-ups") for m in messages)
-        return started and listening
+        if wakeup == "listen":
+            return started and any(m.startswith("listening for wake-ups") for m in messages)
+        if wakeup == "realtime":
+            return started and "Realtime subscription ready" in messages
+        return started
 
     service.wait_until(ready, 60, "start-up log line")
     return service

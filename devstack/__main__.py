@@ -19,12 +19,14 @@ def db_up() -> int:
     if database.is_empty(pg.url):
         database.apply_seed(pg.url)
         print("seeded the demo tenant (supabase/seed.sql)")
-    print(f"local database ready: {pg.url}")
+    print(f"local database ready: {pg.url} (cluster in {pg.datadir.parent})")
     print(f"  psql '{pg.url}'")
     return 0
 
 
 def db_stop() -> int:
+    if not (cluster.cluster_dir(paths.LOCAL_DIR) / "data" / "PG_VERSION").exists():
+        return 0  # nothing was ever started (and nothing is created just to be stopped)
     pg = cluster.local_cluster()
     if pg.is_running():
         pg.stop()
@@ -34,7 +36,7 @@ def db_stop() -> int:
 
 def db_reset() -> int:
     db_stop()
-    shutil.rmtree(paths.LOCAL_DIR / "pg", ignore_errors=True)
+    shutil.rmtree(cluster.cluster_dir(paths.LOCAL_DIR), ignore_errors=True)
     return db_up()
 
 

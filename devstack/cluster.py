@@ -2,13 +2,15 @@
 
 Used by the tests (one cluster per run, removed afterwards) and by the local system (one
 persistent cluster under `.local/`). Postgres refuses to run as root, so as root the cluster is
-owned and run by the `postgres` user.
+owned and run by the `postgres` user; when that user cannot reach `.local/` (a clone under /root
+or in a `mktemp -d` folder, mode 700), the cluster lives in /var/tmp instead (`cluster_dir`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import os
 import shutil
 import socket
@@ -87,7 +89,15 @@ class Cluster:
                 *(
                     ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]
                     if self.durable
-                    else ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+                    else [
+                        "-c fsync=off",
+                        "-c synchronous_commit=off",
+                        # Logical decoding (the Realtime stand-in) sees a commit only once its WAL is
+                        # flushed; with synchronous_commit off that waits for the WAL writer (200 ms by
+                        # default), which hosted Supabase, committing synchronously, does not add.
+                        "-c wal_writer_delay=10ms",
+                        "-c full_page_writes=off",
+                    ]
                 ),
             ]
         )
@@ -160,14 +170,34 @@ def wait_until_ready(url: str, timeout: float = 30.0) -> None:
             time.sleep(0.2)
 
 
-def local_cluster() -> Cluster:
+def reachable_by_cluster_owner(path: Path) -> bool:
+    """Whether the user the cluster runs as can enter `path` (every folder above it included)."""
+    if os.geteuid() != 0:
+        return True  # the cluster runs as this very user
+    probe = _as_cluster_owner(["test", "-x", str(path)])
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+def cluster_dir(local: Path) -> Path:
+    """Where the persistent cluster of a local folder (`.local/`, the demo's --root) lives:
+    `<local>/pg`, unless the `postgres` user cannot reach it; then a folder in /var/tmp named
+    after the local folder's path, so each clone keeps its own cluster there."""
+    local.mkdir(parents=True, exist_ok=True)
+    os.chmod(local, 0o755)  # noqa: S103 (the postgres user must reach the cluster inside)
+    if reachable_by_cluster_owner(local):
+        return local / "pg"
+    key = hashlib.sha256(str(local.resolve()).encode()).hexdigest()[:16]
+    outside = Path("/var/tmp") / f"hotelwa-pg-{key}"  # noqa: S108 (a fixed name per clone, on purpose)
+    outside.mkdir(mode=0o755, exist_ok=True)
+    return outside / "pg"
+
+
+def local_cluster(local: Path | None = None) -> Cluster:
     """The persistent cluster of the local system (`make db`, `make demo`)."""
-    root = paths.LOCAL_DIR / "pg"
+    root = cluster_dir(local or paths.LOCAL_DIR)
     port = int(os.environ.get("LOCAL_PG_PORT", "54322"))
     if not (root / "data" / "PG_VERSION").exists():
         if root.exists():
             shutil.rmtree(root)
-        paths.LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-        os.chmod(paths.LOCAL_DIR, 0o755)  # noqa: S103 (the postgres user must reach it)
         return init_cluster(root, port)
     return Cluster(datadir=root / "data", port=port, sockdir=root / "sock")

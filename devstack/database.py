@@ -53,6 +53,8 @@ def bootstrap_platform(url: str) -> None:
         conn.execute(sql.encode())
         # pgTAP lives in extensions, as on Supabase (`create extension pgtap with schema extensions`).
         conn.execute("create extension if not exists pgtap with schema extensions")
+        # As if Realtime had connected: wake-ups broadcast by the database are stored, not warned about.
+        conn.execute((paths.PLATFORM_DIR / "realtime_partitions.sql").read_bytes())
 
 
 def _cli_url(url: str) -> str:

@@ -65,7 +65,11 @@ def suite_deno(url: str, env: dict[str, str]) -> tuple[bool, str]:
     if not tests:
         return False, "no deno tests under supabase/functions"
     code = _run([str(deno), "test", "--allow-all", "--quiet"], env, cwd=str(paths.FUNCTIONS_DIR))
-    return code == 0, ""
+    # The supabase-js driver of the Realtime tests (tests/js): type-checked and linted too.
+    js = str(paths.ROOT / "tests" / "js")
+    checked = _run([str(deno), "check", "--quiet", "realtime_client.ts"], env, cwd=js) == 0
+    linted = _run([str(deno), "lint", "--quiet", "realtime_client.ts"], env, cwd=js) == 0
+    return code == 0 and checked and linted, ""
 
 
 def suite_ruff(url: str, env: dict[str, str]) -> tuple[bool, str]:

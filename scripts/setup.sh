@@ -62,3 +62,6 @@ if [ -f supabase/functions/deno.json ]; then
   [ -d supabase/functions/node_modules ] || step "installing the edge functions' npm packages (deno.lock)"
   (cd supabase/functions && ../../.venv/bin/deno install --frozen --quiet)
 fi
+
+# supabase-js for the Realtime client tests (tests/test_realtime_supabase_js.py), pinned the same way.
+(cd tests/js && ../../.venv/bin/deno install --frozen --quiet)

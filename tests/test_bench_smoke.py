@@ -34,6 +34,8 @@ def _schema_of_message_logs(url: str) -> list[tuple[Any, ...]]:
 
 
 def test_ingest_stores_every_signed_webhook(clean_db: str, tmp_path: Path) -> None:
+    with psycopg.connect(clean_db, autocommit=True) as conn:  # no wake-up just before the run
+        conn.execute("update private.wakeup_broadcasts set last_sent_at = '-infinity'")
     result = _only(ingest.run(clean_db, tmp_path, SMOKE))
     webhooks = result.data["webhooks"]
     assert webhooks["accepted"] > 0
@@ -41,6 +43,11 @@ def test_ingest_stores_every_signed_webhook(clean_db: str, tmp_path: Path) -> No
     assert webhooks["stored_including_warmup"] >= webhooks["accepted"]
     assert result.data["pgbench"]["transactions"] > 0
     assert result.ratio is not None
+    # Every webhook is a transaction that queues work; the wake-ups are capped all the same:
+    # at most one per 100 ms (plus the first), where Postgres Changes sent one per stored event.
+    realtime = result.data["realtime"]
+    assert 1 <= realtime["broadcasts"] <= realtime["seconds"] * 10 + 1
+    assert realtime["row_changes"] >= webhooks["accepted"]
 
 
 def test_processing_handles_every_event_with_one_and_two_workers(clean_db: str, tmp_path: Path) -> None:
@@ -56,7 +63,13 @@ def test_processing_handles_every_event_with_one_and_two_workers(clean_db: str, 
 
 
 def test_delivery_sends_through_the_simulator_and_checks_pacing(clean_db: str, tmp_path: Path) -> None:
-    result = _only(delivery.run(clean_db, tmp_path, SMOKE))
+    wakeups, result = delivery.run(clean_db, tmp_path, SMOKE)
+    assert wakeups.name == "realtime messages while delivering"
+    cost = wakeups.data["throughput_phase"]
+    # Sending claims, marks sent and records each message: row changes Postgres Changes would
+    # have sent; what the database broadcast is counted beside them.
+    assert cost["row_changes"] >= SMOKE.delivery_sessions * SMOKE.delivery_messages_per_session
+    assert cost["broadcasts"] >= 0 and cost["seconds"] > 0
     measured, pacing = result.data["measured"], result.data["pacing"]
     assert measured["messages"] == SMOKE.delivery_sessions * SMOKE.delivery_messages_per_session
     assert result.data["pacing_two_replicas"]["messages"] == SMOKE.pacing_sessions * SMOKE.pacing_messages
@@ -68,9 +81,11 @@ def test_delivery_sends_through_the_simulator_and_checks_pacing(clean_db: str, t
 
 
 def test_wakeup_measures_every_event_and_removes_its_trigger(clean_db: str, tmp_path: Path) -> None:
-    result = _only(wakeup.run(clean_db, tmp_path, SMOKE))
+    result, through_realtime = wakeup.run(clean_db, tmp_path, SMOKE)
     assert result.data["listen"]["count"] == SMOKE.wakeup_samples_listen
     assert result.data["poll"]["count"] > 0
+    assert through_realtime.name == "wake-up latency (Realtime)"
+    assert through_realtime.data["realtime"]["count"] == SMOKE.wakeup_samples_listen
     with psycopg.connect(clean_db) as conn:
         left = conn.execute(
             "select count(*) from pg_trigger where tgname = 'benchmark_record_claim'"

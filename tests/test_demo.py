@@ -3,6 +3,7 @@ ports and checks that a person watching would see the story happen."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -93,3 +94,50 @@ def _assert_story(out: str) -> None:
     missing = [line for line in expected if line not in out]
     assert not missing, f"the demo did not show {missing}:\n{out[-4000:]}"
     assert "narration stopped" not in out
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_a_demo_that_cannot_start_stops_what_it_started_and_says_why() -> None:
+    """The edge functions' port is taken: the demo fails after its database and simulators are
+    up. It must say so in a sentence and leave nothing running. Its folder is one the `postgres`
+    user cannot enter (mode 700, like a clone under /root or in `mktemp -d`), so the cluster has
+    to live elsewhere."""
+    from devstack import cluster
+
+    root = Path(tempfile.mkdtemp(prefix="hotelwa-demo-private-"))  # mode 700
+    base = _free_base_port()
+    pg_dir = cluster.cluster_dir(root / "demo")
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", base))
+            taken.listen()
+            result = _run_demo_at(root / "demo", base)
+        assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("demo: functions exited; see "), result.stderr
+        if os.geteuid() == 0:
+            assert not pg_dir.is_relative_to(root), "the postgres user cannot reach a cluster inside"
+        assert "local PostgreSQL" in result.stdout and "■ stopped" in result.stdout
+        for offset in (1, 10, 9, 20):  # the database, WAHA, the PMS, the receiver
+            assert _port_free(base + offset), f"port {base + offset} is still in use"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(pg_dir.parent if not pg_dir.is_relative_to(root) else pg_dir, ignore_errors=True)
+
+
+def _run_demo_at(root: Path, base: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "devstack.demo", "--root", str(root), "--base-port", str(base), "--no-scenario"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import zlib
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +27,7 @@ import pytest
 from aiohttp import web
 
 from devstack.paths import ROOT
-from devstack.simulators import waha_spec
+from devstack.simulators import waha_contract, waha_spec
 from devstack.simulators.waha import WahaSimulator
 from devstack.simulators.waha_webhooks import Retries, sign
 from worker.webhook_signatures import verify_waha
@@ -639,6 +638,10 @@ def test_the_command_line_serves_until_sigterm() -> None:
             process.wait()
 
 
-def test_the_spec_is_found() -> None:
-    assert Path(waha_spec.find_spec()).name == waha_spec.SPEC_NAME
+def test_the_spec_is_the_repositorys_contract_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WAHA_OPENAPI_SPEC", raising=False)
+    assert waha_spec.find_spec() == waha_contract.CONTRACT
     assert SPEC.version == "2026.9.2"
+    monkeypatch.setenv("WAHA_OPENAPI_SPEC", "/nonexistent/waha-openapi.json")
+    with pytest.raises(FileNotFoundError, match=r"/nonexistent/waha-openapi\.json"):
+        waha_spec.find_spec()

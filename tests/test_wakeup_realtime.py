@@ -1,8 +1,9 @@
 """Wake-ups from Supabase Realtime: the worker's RealtimeSource with the real `realtime` client,
 against the Realtime simulator (devstack/simulators/realtime.py) streaming this database's
-write-ahead log. Realtime is at most once, so what matters is what the worker does around the
-subscription: ready only when Realtime says so, a reconcile after every (re)subscription, and a
-poll that finishes what a lost change would have started."""
+write-ahead log. The database broadcasts one wake-up per transaction that leaves work, on a
+private channel only the service role may read. Realtime is at most once, so what matters is
+what the worker does around the channel: ready only when Realtime says so, a reconcile after
+every (re)join, and a poll that finishes what a lost wake-up would have started."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.factories import Factory, Tenant
 from tests.processes import WorkerProcess
 from worker.app import Worker, open_resources
 from worker.settings import Settings
-from worker.wakeup import QUEUES, RealtimeSource, Signals
+from worker.wakeup import QUEUES, WAKEUP_TOPIC, RealtimeSource, Signals
 
 EVERY_QUEUE = set(QUEUES)
 
@@ -34,6 +35,21 @@ async def realtime(clean_db: str) -> AsyncIterator[RealtimeSimulator]:
     async with RealtimeSimulator(clean_db) as sim:
         yield sim
         sim.assert_no_violations()
+
+
+@pytest.fixture(autouse=True)
+def wakeup_interval(clean_db: str) -> Iterator[Callable[[str], None]]:
+    """Each test starts with no recent wake-up nor stored message; `set_interval` changes the
+    minimum interval between two wake-ups of a queue."""
+
+    def set_interval(interval: str) -> None:
+        with psycopg.connect(clean_db, autocommit=True) as conn:
+            conn.execute("update private.wakeup_broadcasts set min_interval = %s::interval", (interval,))
+
+    with psycopg.connect(clean_db, autocommit=True) as conn:
+        conn.execute("update private.wakeup_broadcasts set last_sent_at = '-infinity', min_interval = '100 ms'")
+        conn.execute("truncate realtime.messages")
+    yield set_interval
 
 
 @contextlib.asynccontextmanager
@@ -104,8 +120,8 @@ def collector(seen: list[int]) -> Callable[[Any], None]:
     return collect
 
 
-def source_for(realtime: RealtimeSimulator, key: str | None = None) -> RealtimeSource:
-    return RealtimeSource(realtime.base_url, key or realtime.service_role_key(), Signals())
+def source_for(realtime: RealtimeSimulator, key: str | None = None, *, follow_up: float = 0.25) -> RealtimeSource:
+    return RealtimeSource(realtime.base_url, key or realtime.service_role_key(), Signals(), follow_up_seconds=follow_up)
 
 
 # ---- readiness ------------------------------------------------------------------------------------
@@ -124,11 +140,20 @@ async def test_ready_only_once_realtime_has_subscribed_to_postgres(
         assert woken(source.signals) == EVERY_QUEUE, "every queue reconciles once the subscription is live"
 
 
-async def test_a_change_wakes_the_queue_of_its_table(
-    realtime: RealtimeSimulator, db: psycopg.Connection[Any], factory: Factory
+def wakeups(realtime: RealtimeSimulator) -> int:
+    return realtime.broadcasts
+
+
+async def test_a_transaction_that_leaves_work_wakes_its_queue_once(
+    realtime: RealtimeSimulator,
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    wakeup_interval: Callable[[str], None],
 ) -> None:
+    wakeup_interval("0")  # here: every transaction may broadcast, however close together
     tenant = factory.tenant()
-    async with running(source_for(realtime)) as source:
+    # No follow-up looks here: each wake-up seen must be one the database sent.
+    async with running(source_for(realtime, follow_up=3600)) as source:
         await eventually(lambda: source.connected)
 
         settle(source.signals)
@@ -141,28 +166,116 @@ async def test_a_change_wakes_the_queue_of_its_table(
         await eventually(lambda: bool(woken(source.signals)))
         assert woken(source.signals) == {"message_logs"}
 
+        # A transaction of many statements and rows that leave work: one message, not one per row.
+        settle(source.signals)
+        before = wakeups(realtime)
+        with db.transaction():
+            for n in range(3):
+                ingest(db, tenant, f"evt-batch-{n}")
+            factory.message(tenant)
+            factory.message(tenant)
+        await eventually(lambda: woken(source.signals) == {"inbound_events", "message_logs"})
+        await eventually(lambda: wakeups(realtime) >= before + 2)
+
+        # A change that leaves no work (a cancellation) sends nothing; a requeue does.
         settle(source.signals)
         db.execute("update public.message_logs set status = 'cancelled' where id = %s", (message,))
         db.execute("update public.message_logs set status = 'queued' where id = %s", (message,))
-        await eventually(lambda: bool(woken(source.signals)))
-        assert woken(source.signals) == {"message_logs"}
-    # What the worker received is what Realtime sends: one change per row, with its record.
-    inserted = [data for _, data in realtime.delivered if data["type"] == "INSERT"]
-    assert [(d["table"], d["record"]["tenant_id"]) for d in inserted] == [
-        ("inbound_events", str(tenant.id)),
-        ("message_logs", str(tenant.id)),
-    ]
+        await eventually(lambda: woken(source.signals) == {"message_logs"})
+        await eventually(lambda: wakeups(realtime) == before + 3)
+    assert realtime.delivered_count == 0, "no Postgres Changes: every wake-up is a broadcast"
+    assert realtime.broadcast_deliveries == realtime.broadcasts == before + 3
 
 
-def test_only_rows_left_waiting_are_a_reason_to_wake() -> None:
-    """A worker's own claims and completions come back as changes too; they are not new work."""
+class RecordingSignals(Signals):
+    """Signals that remember when each queue was woken (monotonic clock)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.woken_at: list[tuple[str, float]] = []
+
+    def wake(self, queue: str) -> None:
+        self.woken_at.append((queue, asyncio.get_running_loop().time()))
+        super().wake(queue)
+
+    def wake_all(self) -> None:
+        for queue in self.events:
+            self.wake(queue)
+
+
+async def test_within_the_interval_transactions_stay_silent_and_the_worker_looks_again(
+    realtime: RealtimeSimulator,
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    wakeup_interval: Callable[[str], None],
+) -> None:
+    """The cap on Realtime messages: after a queue's wake-up, transactions leaving work on it
+    send nothing until the interval has passed; the worker looks once more `follow_up` after
+    the wake-up, which finds their work without a message of its own."""
+    tenant = factory.tenant()
+    signals = RecordingSignals()
+    follow_up = 0.25
+    source = RealtimeSource(realtime.base_url, realtime.service_role_key(), signals, follow_up_seconds=follow_up)
+    async with running(source):
+        await eventually(lambda: source.connected)
+        wakeup_interval("1 hour")
+        before = len(signals.woken_at)
+        ingest(db, tenant, "evt-first")
+        for n in range(5):
+            ingest(db, tenant, f"evt-silent-{n}")
+        await eventually(lambda: realtime.broadcasts == 1)
+        await eventually(lambda: len(signals.woken_at) >= before + 2)
+        (first, woken_at), (again, looked_at) = signals.woken_at[before : before + 2]
+        assert first == again == "inbound_events"
+        assert looked_at - woken_at >= follow_up * 0.9, "the second look is the follow-up, not a broadcast"
+    assert realtime.broadcasts == 1
+    stored = db.execute("select count(*) from realtime.messages where topic = %s", (WAKEUP_TOPIC,)).fetchone()
+    assert stored == (1,)
+
+
+def test_a_transaction_broadcasting_does_not_hold_up_the_others(
+    db: psycopg.Connection[Any], factory: Factory, clean_db: str
+) -> None:
+    """While one transaction that broadcasts is still open (it holds the queue's row), another
+    leaving work commits at once, silently, instead of queueing behind it."""
+    tenant = factory.tenant()
+    before = db.execute("select count(*) from realtime.messages").fetchone()
+    with psycopg.connect(clean_db) as first, psycopg.connect(clean_db, autocommit=True) as second:
+        ingest(first, tenant, "evt-open")  # broadcasts, and keeps its transaction open
+        second.execute("set lock_timeout = '5s'")
+        ingest(second, tenant, "evt-meanwhile")  # would fail on the lock timeout if it waited
+        first.commit()
+    after = db.execute("select count(*) from realtime.messages").fetchone()
+    assert before is not None and after is not None
+    assert after[0] - before[0] == 1
+    assert status_of(db, "evt-meanwhile") == "pending"
+
+
+async def test_the_wakeups_channel_is_private_to_the_service_role(
+    realtime: RealtimeSimulator, factory: Factory
+) -> None:
+    """RLS on realtime.messages decides who joins the private channel: a hotel's staff member (or
+    anyone with the anon key) is refused, so never sees the workers' traffic nor can fake it."""
+    hotel = factory.tenant()
+    member = factory.member(hotel, "owner")
+    member_token = make_jwt(realtime.jwt_secret, "authenticated", sub=str(member), aud="authenticated")
+    for key in (member_token, realtime.anon_key()):
+        async with running(source_for(realtime, key)) as source:
+            await eventually(lambda: len(realtime.denied_joins) >= 2)  # refused, retried, refused
+            assert not source.connected
+        assert set(realtime.denied_joins) == {WAKEUP_TOPIC}
+        realtime.denied_joins.clear()
+    assert realtime.joins == 0
+
+
+async def test_a_wakeup_wakes_the_queue_it_names() -> None:
     source = RealtimeSource("http://127.0.0.1:1", "key", Signals())
-    for status in ("processing", "sending", "sent", "succeeded", "cancelled"):
-        source._on_change({"data": {"table": "message_logs", "record": {"status": status}}})
-    assert woken(source.signals) == set()
-    source._on_change({"data": {"table": "message_logs", "record": {"status": "queued"}}})
-    source._on_change({"data": {"table": "inbound_events", "record": {"status": "pending"}}})
-    assert woken(source.signals) == {"message_logs", "inbound_events"}
+    source._on_wakeup({"event": "wake", "type": "broadcast", "payload": {"queue": "sync_jobs", "id": "x"}})
+    assert woken(source.signals) == {"sync_jobs"}
+    settle(source.signals)
+    # A queue this version does not know (a newer database): better every queue than none.
+    source._on_wakeup({"event": "wake", "type": "broadcast", "payload": {"queue": "invoices"}})
+    assert woken(source.signals) == EVERY_QUEUE
 
 
 # ---- reconnecting ---------------------------------------------------------------------------------
@@ -176,7 +289,7 @@ async def test_after_a_dropped_connection_it_resubscribes_and_reconciles(
         settle(source.signals)
 
         assert await realtime.drop_connections(close_code) == 1
-        await eventually(lambda: realtime.handshakes == 2 and realtime.subscribed == 2 and source.connected)
+        await eventually(lambda: realtime.handshakes == 2 and realtime.joins == 2 and source.connected)
         # Whatever changed while the socket was down was never sent: every queue reconciles.
         await eventually(lambda: woken(source.signals) == EVERY_QUEUE)
 
@@ -207,7 +320,7 @@ async def test_a_channel_the_server_closes_is_joined_again(realtime: RealtimeSim
         # Realtime's operational disconnect: "Server requested disconnect", then phx_close. The
         # client drops a closed channel for good; the source must subscribe again by itself.
         assert await realtime.disconnect_channels() == 1
-        await eventually(lambda: realtime.subscribed == 2 and source.connected)
+        await eventually(lambda: realtime.joins == 2 and source.connected)
         assert woken(source.signals) == EVERY_QUEUE
 
 
@@ -233,25 +346,6 @@ async def test_a_key_realtime_does_not_know_never_connects(realtime: RealtimeSim
 
 
 # ---- what Realtime itself decides ---------------------------------------------------------------
-async def test_a_queue_table_outside_the_publication_never_gets_ready(
-    clean_db: str, db: psycopg.Connection[Any]
-) -> None:
-    """If a migration forgot `alter publication supabase_realtime add table ...`, Realtime refuses
-    the subscription; the worker must stay not ready (and keep polling) instead of waiting for
-    changes that never come."""
-    db.execute("create publication realtime_test_partial for table public.inbound_events")
-    try:
-        async with RealtimeSimulator(clean_db, publication="realtime_test_partial") as sim:
-            async with running(source_for(sim)) as source:
-                await eventually(lambda: len(sim.subscribe_errors) >= 2)  # Realtime and the client retry
-                assert not source.connected
-                assert woken(source.signals) == set()
-            assert "Check that tables are part of publication realtime_test_partial" in sim.subscribe_errors[0]
-            assert '"table" => "message_logs"' in sim.subscribe_errors[0]
-    finally:
-        db.execute("drop publication realtime_test_partial")
-
-
 async def test_changes_reach_only_those_allowed_to_see_them(
     realtime: RealtimeSimulator, db: psycopg.Connection[Any], factory: Factory
 ) -> None:
@@ -334,11 +428,11 @@ async def test_the_worker_polls_up_what_a_dropped_change_would_have_woken(
         # periodic poll makes the worker look at the queue again.
         await eventually(lambda: len(after_ready) >= 1)
         realtime.drop_changes(1)
+        delivered = realtime.broadcast_deliveries
         ingest(db, tenant, "evt-dropped")
-        await realtime.wait_until(lambda: realtime.dropped == 1)  # the insert's change is gone
+        await realtime.wait_until(lambda: realtime.dropped == 1)  # the insert's wake-up is gone
         await eventually(lambda: status_of(db, "evt-dropped") == "succeeded")
-        inserts = [data["record"]["event_id"] for _, data in realtime.delivered if data["type"] == "INSERT"]
-        assert "evt-dropped" not in inserts, "the worker was never told about the event: its poll found it"
+        assert realtime.broadcast_deliveries == delivered, "the worker was never told: its poll found it"
 
         ingest(db, tenant, "evt-delivered")
         await eventually(lambda: status_of(db, "evt-delivered") == "succeeded")

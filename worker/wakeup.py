@@ -17,8 +17,11 @@ from loguru import logger
 from worker import metrics
 
 QUEUES = ("inbound_events", "message_logs", "sync_jobs")
-# Statuses in which a queue row waits for a worker (claimable now or later).
-WAITING_STATUSES = frozenset({"pending", "scheduled", "queued", "failed"})
+# The private Realtime channel the database broadcasts wake-ups on (migration
+# 20261202003500_worker_wakeups_by_broadcast: private.broadcast_wakeup), and its event.
+WAKEUP_TOPIC = "worker:queues"
+WAKEUP_EVENT = "wake"
+REPLICATION_READY = "Replication connection established"
 
 
 class Signals:
@@ -104,13 +107,23 @@ class ListenSource:
 
 
 class RealtimeSource:
-    """Supabase Realtime postgres_changes on the queue tables (service role: sees all tenants).
+    """Supabase Realtime Broadcast from the database on the private channel `worker:queues`.
 
-    Realtime delivers at most once and drops events across reconnects, so each change is only a
-    hint, and each time the subscription becomes ready every queue is woken to reconcile with a
-    query. Ready is Realtime's system message "Subscribed to PostgreSQL", not the join reply the
-    client reports as SUBSCRIBED: Realtime subscribes to the database after replying, and what is
-    committed in between is never sent (supabase/realtime-js#525).
+    The queue tables' statement triggers call realtime.send at most once per queue per
+    transaction that leaves work and per 100 ms (private.wakeup_broadcasts), so wake-ups cost
+    at most ~10 Realtime messages/s per queue whatever the load (hosted Realtime's quota is ~100
+    messages/s on Free, 500/s on Pro, and it drops the excess silently; Postgres Changes would
+    cost one per row change, claims and completions included). A transaction that stayed silent
+    because another had just broadcast may commit after this worker looked, so each wake-up is
+    followed by one more look `follow_up_seconds` later.
+    The channel is private: Realtime lets a token join only if RLS on realtime.messages lets its
+    role read the topic; the service role bypasses RLS, signed-in users are refused.
+
+    Realtime delivers at most once and drops messages across reconnects, so each one is only a
+    hint, and each time the channel becomes ready every queue is woken to reconcile with a query.
+    Ready is Realtime's system message "Replication connection established" (asked for with
+    config.broadcast.replication_ready), not the join reply: until Realtime reads the database's
+    log, a wake-up committed is never sent.
 
     This class, not the client, reconnects: the client's own retries log only to the standard
     `logging` module, outside the worker's JSON lines, and once they run out leave it silently
@@ -118,47 +131,58 @@ class RealtimeSource:
     channels on a token problem or an operational disconnect)."""
 
     name = "realtime"
-    tables = ("inbound_events", "message_logs")
-    topic = "worker-queues"
+    topic = WAKEUP_TOPIC
 
-    def __init__(self, supabase_url: str, service_key: str, signals: Signals, *, retry_max_seconds: float = 30) -> None:
+    def __init__(
+        self,
+        supabase_url: str,
+        service_key: str,
+        signals: Signals,
+        *,
+        retry_max_seconds: float = 30,
+        follow_up_seconds: float = 0.25,
+    ) -> None:
         self.url = supabase_url.rstrip("/").replace("http", "ws", 1) + "/realtime/v1"
         self.key = service_key
         self.signals = signals
         self.retry_max_seconds = retry_max_seconds
+        # Longer than the database's minimum interval between two wake-ups of a queue (100 ms).
+        self.follow_up_seconds = follow_up_seconds
+        self._follow_ups: dict[str, asyncio.TimerHandle] = {}
         self.connected = False
         self._trouble = asyncio.Event()  # the channel errored or closed: look at the connection
         self._closed = asyncio.Event()  # the channel is gone for good: start a new client
         self._was_ready = False
         self._delay = 0.0  # before the next reconnect attempt
 
-    def _on_change(self, payload: Any) -> None:
+    def _on_wakeup(self, payload: Any) -> None:
         # Called synchronously by the client: only set an event here.
-        data = (payload.get("data") or {}) if isinstance(payload, dict) else {}
-        table = data.get("table")
-        if table not in QUEUES:
-            self.signals.wake_all()
+        body = payload.get("payload") if isinstance(payload, dict) else None
+        queue = body.get("queue") if isinstance(body, dict) else None
+        if queue not in QUEUES:
+            self.signals.wake_all()  # a wake-up this version does not know: look everywhere
             return
-        # Workers' own claims and completions are changes too; only a row left waiting is work.
-        status = (data.get("record") or {}).get("status")
-        if status is not None and status not in WAITING_STATUSES:
-            return
-        metrics.WAKEUPS.labels(self.name, table).inc()
-        self.signals.wake(table)
+        metrics.WAKEUPS.labels(self.name, queue).inc()
+        self.signals.wake(queue)
+        # The follow-up look: moved to the latest wake-up, so one runs after the last of a burst.
+        if (pending := self._follow_ups.pop(queue, None)) is not None:
+            pending.cancel()
+        loop = asyncio.get_running_loop()
+        self._follow_ups[queue] = loop.call_later(self.follow_up_seconds, self.signals.wake, queue)
 
     def _on_system(self, payload: Any) -> None:
-        if getattr(payload, "extension", None) != "postgres_changes" or getattr(payload, "status", None) != "ok":
+        if getattr(payload, "message", None) != REPLICATION_READY or getattr(payload, "status", None) != "ok":
             return
         if not self.connected:
             logger.info("Realtime subscription ready")
         self.connected = self._was_ready = True
         self._delay = 0.0  # it works again: the next lost socket is retried at once
-        self.signals.wake_all()  # reconcile: what changed while we were not subscribed was never sent
+        self.signals.wake_all()  # reconcile: what was broadcast while we were not there is gone
 
     def _on_subscribe(self, status: Any, error: Exception | None = None) -> None:
         state = getattr(status, "value", str(status))
         if state == "SUBSCRIBED":
-            logger.info("Realtime channel joined; waiting for Realtime to subscribe to PostgreSQL")
+            logger.info("Realtime channel joined; waiting for Realtime's replication to be ready")
             return
         self.connected = False
         logger.warning("Realtime subscription {state}: {error}", state=state, error=error)
@@ -178,6 +202,8 @@ class RealtimeSource:
             finally:
                 self.connected = False
             if stop.is_set():
+                for pending in self._follow_ups.values():
+                    pending.cancel()
                 return
             if self._was_ready:
                 backoff = 1.0
@@ -188,18 +214,24 @@ class RealtimeSource:
 
     async def _session(self) -> None:
         """One client: connect, subscribe, and reconnect it until the server closes the channel."""
-        from realtime import AsyncRealtimeClient, RealtimePostgresChangesListenEvent
+        from realtime import AsyncRealtimeClient
 
         # No auto_reconnect: connect() makes one attempt, and a lost socket only marks the
         # channel errored; the next connect() rejoins it.
         client = AsyncRealtimeClient(self.url, self.key, auto_reconnect=False)
         try:
             await client.connect()
-            channel = client.channel(self.topic)
-            for table in self.tables:
-                channel.on_postgres_changes(
-                    RealtimePostgresChangesListenEvent.All, self._on_change, table=table, schema="public"
-                )
+            channel = client.channel(
+                self.topic,
+                {
+                    "config": {
+                        "broadcast": {"ack": False, "self": False, "replication_ready": True},
+                        "presence": {"key": "", "enabled": False},
+                        "private": True,
+                    }
+                },
+            )
+            channel.on_broadcast(WAKEUP_EVENT, self._on_wakeup)
             channel.on_system(self._on_system)
             await channel.subscribe(self._on_subscribe)
             # A socket lost after the subscription was ready is retried at once; one that fails, or

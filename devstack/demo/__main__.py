@@ -14,10 +14,10 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import os
 import shutil
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -47,20 +47,22 @@ def say(text: str) -> None:
 
 
 def fresh_database(root: Path, port: int) -> cluster.Cluster:
-    pg_root = root / "pg"
+    pg_root = cluster.cluster_dir(root)  # root/pg, or in /var/tmp if `postgres` cannot reach root
     if pg_root.exists():
         old = cluster.Cluster(datadir=pg_root / "data", port=port, sockdir=pg_root / "sock")
         if old.is_running():
             old.stop()
         shutil.rmtree(pg_root)
-    root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o755)  # noqa: S103 (the postgres user must reach the cluster inside)
     pg = cluster.init_cluster(pg_root, port)
     pg.start()
-    cluster.wait_until_ready(pg.url)
-    database.prepare(pg.url, seed=True)
-    # `make demo` is local development: its simulators and receivers listen on 127.0.0.1.
-    database.allow_local_urls(pg.url)
+    try:
+        cluster.wait_until_ready(pg.url)
+        database.prepare(pg.url, seed=True)
+        # `make demo` is local development: its simulators and receivers listen on 127.0.0.1.
+        database.allow_local_urls(pg.url)
+    except BaseException:
+        pg.stop()  # a demo that cannot start leaves nothing running
+        raise
     return pg
 
 
@@ -129,46 +131,54 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     stack.LOG_DIR = root / "logs"
     say(f"▶ local PostgreSQL on port {ports['db']} (fresh, with the demo hotel)")
     pg = await asyncio.to_thread(fresh_database, root, ports["db"])
-    waha = WahaSimulator(api_key=WAHA_API_KEY, port=ports["waha"], auto_pair=True, ack_delays=(0.5, 1.5, 4.0))
-    pms = GenericPmsSimulator(api_keys=[PMS_API_KEY])
-    pms.port = ports["pms"]
-    receiver = NotificationReceiver(ports["receiver"], say)
-    api_url = f"http://127.0.0.1:{ports['gateway']}"
-    functions_url = f"{api_url}/functions/v1"
-    # WAHA posts its webhooks through the gateway, as to a Supabase project.
-    functions = stack.functions_service(pg.url, ports["functions"], public_url=functions_url)
-    gateway = Gateway(
-        pg.url, port=ports["gateway"], functions_url=f"http://127.0.0.1:{ports['functions']}", realtime=True
-    )
-    # The worker reads the local Auth's failures through the Management API stand-in, as on hosted.
-    management_api = ManagementApiSimulator(pg.url)
-    await management_api.start()
-    worker = stack.worker_service(
-        pg.url,
-        ports["worker"],
-        {
-            "WORKER_MANAGEMENT_API_URL": management_api.base_url,
-            "WORKER_PROJECT_REF": management_api.project_ref,
-            "WORKER_MANAGEMENT_API_TOKEN": management_api.access_token,
-            "WORKER_AUTH_LOGS_LAG_SECONDS": "0",
-        },
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     narrator_task: asyncio.Task[None] | None = None
     dispatcher_task: asyncio.Task[None] | None = None
+    # What has been started, in order; stopped in reverse whatever fails, whenever.
+    started: list[tuple[str, Callable[[], Awaitable[None]]]] = []
     try:
+        waha = WahaSimulator(api_key=WAHA_API_KEY, port=ports["waha"], auto_pair=True, ack_delays=(0.5, 1.5, 4.0))
+        pms = GenericPmsSimulator(api_keys=[PMS_API_KEY])
+        pms.port = ports["pms"]
+        receiver = NotificationReceiver(ports["receiver"], say)
+        api_url = f"http://127.0.0.1:{ports['gateway']}"
+        functions_url = f"{api_url}/functions/v1"
+        # WAHA posts its webhooks through the gateway, as to a Supabase project.
+        functions = stack.functions_service(pg.url, ports["functions"], public_url=functions_url)
+        gateway = Gateway(
+            pg.url, port=ports["gateway"], functions_url=f"http://127.0.0.1:{ports['functions']}", realtime=True
+        )
+        # The worker reads the local Auth's failures through the Management API stand-in, as on hosted.
+        management_api = ManagementApiSimulator(pg.url)
+        started.append(("Management API stand-in", management_api.stop))
+        await management_api.start()
+        worker = stack.worker_service(
+            pg.url,
+            ports["worker"],
+            {
+                "WORKER_MANAGEMENT_API_URL": management_api.base_url,
+                "WORKER_PROJECT_REF": management_api.project_ref,
+                "WORKER_MANAGEMENT_API_TOKEN": management_api.access_token,
+                "WORKER_AUTH_LOGS_LAG_SECONDS": "0",
+            },
+        )
+        started.append(("WAHA simulator", waha.stop))
         await waha.start()
+        started.append(("PMS simulator", pms.stop))
         await pms.start()
+        started.append(("notification receiver", receiver.stop))
         await receiver.start()
         point_seed_at(pg.url, waha, pms, receiver)
         # pg_net's part: deliver the notifications the alert evaluation queues.
         dispatcher_task = asyncio.create_task(net_dispatcher.serve(pg.url, stop, interval=0.3, allow_local=True))
         say(f"▶ WAHA simulator {waha.base_url}, PMS simulator {pms.base_url}")
+        started.append(("edge functions", functions.stop))
         await functions.start()
         await stack.wait_http(f"http://127.0.0.1:{ports['functions']}/health", functions)
+        started.append(("gateway", gateway.stop))
         await gateway.start()
         keys = gateway.keys
         say(f"▶ API {api_url}: {', '.join(gateway.services)}")
@@ -176,6 +186,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         say(f"   edge functions {functions_url}/{{pms-webhook,waha-webhook,waha-session}}")
         say(f"   demo users, password {DEMO_PASSWORD}: owner@, admin@ and frontdesk@demo-hotel.test (the demo")
         say("   hotel's owner, admin, staff), owner@second-hotel.test (another hotel's owner)")
+        started.append(("worker", worker.stop))
         await worker.start()
         await stack.wait_http(f"http://127.0.0.1:{ports['worker']}/healthz", worker)
         say(f"▶ worker (health and metrics on http://127.0.0.1:{ports['worker']}/metrics; Auth's logs read")
@@ -216,15 +227,13 @@ async def run(args: argparse.Namespace, root: Path) -> int:
             if task is not None:
                 with contextlib.suppress(Exception):
                     await task
-        await worker.stop()
-        await gateway.stop()
-        await management_api.stop()
-        await functions.stop()
-        await waha.stop()
-        await pms.stop()
-        await receiver.stop()
+        for name, stop_it in reversed(started):
+            try:
+                await stop_it()
+            except Exception as exc:  # one that will not stop must not keep the others running
+                say(f"   could not stop the {name}: {exc}")
         pg.stop()
-        say(f"■ stopped; the database stays in {root / 'pg'} (make db starts it again)")
+        say(f"■ stopped; the database stays in {pg.datadir.parent} (make db starts it again)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Hotel PMS ↔ WhatsApp, local demo ({dt.datetime.now():%Y-%m-%d %H:%M})")
     try:
         return asyncio.run(run(args, Path(args.root).resolve()))
-    except DevstackError as exc:
+    except (DevstackError, RuntimeError, OSError) as exc:
+        # Everything the demo started is stopped by now; say why in a sentence, not a traceback.
         print(f"demo: {exc}", file=sys.stderr)
         return 2
 

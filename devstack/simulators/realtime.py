@@ -1,4 +1,5 @@
-"""A Supabase Realtime server (Postgres Changes) for tests and the demo, fed by the real database.
+"""A Supabase Realtime server (Postgres Changes, Broadcast from the database) for tests and the
+demo, fed by the real database.
 
     .venv/bin/python -m devstack.simulators.realtime --database-url URL [--port 4000] [--jwt-secret S]
 
@@ -9,12 +10,11 @@ or embedded:
 
 It follows Supabase Realtime (github.com/supabase/realtime: RealtimeWeb.UserSocket, RealtimeChannel,
 Extensions.PostgresCdcRls) as the `realtime` client (Python 2.x, JS 2.x) speaks to it:
-- The Phoenix socket (serializers vsn 1.0.0, JSON objects, as supabase-py speaks it, and 2.0.0,
-  JSON arrays [join_ref, ref, topic, event, payload], as current supabase-js does; 2.0.0's binary
-  broadcast frames are not served) at /realtime/v1/websocket, the path Supabase's API
-  gateway serves. The handshake needs `apikey` (query) or `x-api-key` (header): a JWT signed with
-  the project's secret (HS256/384/512, `typ` JWT) with `role` and an unexpired `exp`; anything else
-  gets Realtime's 403.
+- The Phoenix socket at /realtime/v1/websocket, the path Supabase's API gateway serves, with
+  serializer vsn 1.0.0 (JSON objects; the Python client) or 2.0.0 (JSON arrays and binary
+  broadcasts; supabase-js), see realtime_wire.py. The handshake needs `apikey` (query) or
+  `x-api-key` (header): a JWT signed with the project's secret (HS256/384/512, `typ` JWT) with
+  `role` and an unexpired `exp`; anything else gets Realtime's 403.
 - phx_join on "realtime:<name>" with config.postgres_changes: the join's access_token (else the
   apikey) is checked the same way, the reply carries each binding back with its id, and then, as
   Realtime does after the reply, the channel subscribes to PostgreSQL and pushes the system
@@ -28,8 +28,20 @@ Extensions.PostgresCdcRls) as the `realtime` client (Python 2.x, JS 2.x) speaks 
   PostgreSQL, to every ready channel with a matching binding (schema, table, event, filter
   eq/neq/lt/lte/gt/gte/in) whose role may see the row: RLS is checked as that role with the
   token's claims, like Realtime's `apply_rls`; a role with BYPASSRLS (service_role) sees all.
+- Broadcast from the database: what realtime.send inserts into realtime.messages (read from the
+  log through the publication Realtime creates, supabase_realtime_messages_publication, whose
+  daily partitions the simulator creates on start as Realtime does on connect) goes to every
+  channel joined on that topic with the same `private` flag: {event, payload, type, meta: {id}}.
+- Private channels (config.private): the join is authorised as Realtime's Authorization does it:
+  a probe row per extension (broadcast, presence) is inserted into realtime.messages, then, as
+  the token's role with its claims and realtime.topic set, whether RLS lets it be selected; the
+  transaction is rolled back. Neither readable: "Unauthorized: You do not have permissions to
+  read from this Channel topic: <topic>". A refreshed token is checked again; read access lost
+  closes the channel. config.broadcast.replication_ready: the system message "Replication
+  connection established" once the log is being read.
 - heartbeat on "phoenix"; phx_leave (reply, then phx_close); access_token (a bad one shuts the
-  channel: system error, then phx_close); anything on a topic not joined: "unmatched topic".
+  channel: system error, then phx_close; `sb_` keys are ignored, as Realtime ignores them);
+  anything on a topic not joined: "unmatched topic".
 - At most once, no replay: a change for a channel that is not ready, not connected, or whose
   message is dropped (`drop_changes`) is gone; if the database connection breaks, the slot is
   recreated and what happened in between is never sent.
@@ -39,11 +51,12 @@ handshakes with an HTTP status, as the gateway does while Realtime restarts), `r
 `hold_subscriptions` / `release_subscriptions` (the time Realtime takes to subscribe to
 PostgreSQL), `drop_changes(n)`, `set_latency`, `disconnect_channels` (Realtime's operational
 "Server requested disconnect"). Counters to wait on (`wait_until`): handshakes, rejected,
-joins, refused_joins, subscribed, subscribe_errors, delivered, dropped; `violations` lists
+joins, refused_joins, subscribed, subscribe_errors, delivered, dropped, broadcasts (read from
+the database), broadcast_deliveries (sent to clients), denied_joins; `violations` lists
 what clients got wrong, `errors` the simulator's own troubles.
 
-Not simulated: broadcast, presence, private channels and their policies, the REST API, rate
-limits, JWKS, and Realtime's size limit (Error 413) on records.
+Not simulated: broadcasts sent by clients, binary payloads (realtime.send_binary), presence,
+the REST API, rate limits, JWKS, and Realtime's size limit (Error 413) on records.
 """
 
 from __future__ import annotations
@@ -57,11 +70,13 @@ import secrets
 import signal
 import struct
 import time
+import uuid
 import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -73,8 +88,14 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from devstack.simulators import realtime_wire as wire
+
 PATH = "/realtime/v1/websocket"
 PUBLICATION = "supabase_realtime"
+# Realtime creates this one itself for Broadcast from the database.
+MESSAGES_PUBLICATION = "supabase_realtime_messages_publication"
+REPLICATION_READY = "Replication connection established"
+PARTITIONS_SQL = Path(__file__).resolve().parents[1] / "platform" / "realtime_partitions.sql"
 # The Supabase CLI's local JWT secret: the default, so local keys work unchanged.
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"  # noqa: S105
 SUBSCRIBED = "Subscribed to PostgreSQL"
@@ -281,6 +302,10 @@ class _Channel:
     bindings: list[_Binding]
     ready: bool = False
     task: asyncio.Task[None] | None = None
+    private: bool = False
+    broadcast_read: bool = True  # a private channel's policies; a public one reads everything
+    presence_read: bool = True
+    notify_task: asyncio.Task[None] | None = None  # "Replication connection established"
 
     @property
     def name(self) -> str:
@@ -292,9 +317,8 @@ class _Client:
     connection: ServerConnection
     claims: JSON
     token: str
-    channels: dict[str, _Channel] = field(default_factory=dict)
-    # Phoenix serializer: "1.0.0" (objects) or "2.0.0" (arrays)
     vsn: str = "1.0.0"
+    channels: dict[str, _Channel] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -363,6 +387,7 @@ class RealtimeSimulator:
         self.resubscribe_seconds = resubscribe_seconds
         # What tests wait on and look at.
         self.handshakes = 0
+        self.serializers: list[str] = []  # the vsn of each accepted socket
         self.rejected: list[tuple[int, str]] = []
         self.joins = 0
         self.refused_joins = 0
@@ -371,6 +396,9 @@ class RealtimeSimulator:
         self.delivered: deque[tuple[str, JSON]] = deque(maxlen=1000)
         self.delivered_count = 0
         self.dropped = 0
+        self.broadcasts = 0  # messages read from realtime.messages
+        self.broadcast_deliveries = 0  # ... and sent to a channel
+        self.denied_joins: list[str] = []
         self.violations: list[str] = []  # clients that broke the protocol
         self.errors: list[str] = []  # the simulator's own troubles (a lost database connection)
         # Controls.
@@ -392,6 +420,7 @@ class RealtimeSimulator:
         self._type_names: dict[int, str] = {}
         self._relation_infos: dict[tuple[int, str], _RelationInfo] = {}
         self._bypass_rls: dict[str, bool] = {}
+        self._publications = publication  # and Realtime's broadcast publication, once prepared
 
     # ---- lifecycle --------------------------------------------------------------------------------
     async def __aenter__(self) -> RealtimeSimulator:
@@ -404,6 +433,7 @@ class RealtimeSimulator:
         await self.stop()
 
     async def start(self) -> None:
+        await self._prepare_broadcast()
         # The slot first: every change committed once a channel is ready must be in it.
         await self._open_replication()
         self._poller = asyncio.create_task(self._poll(), name="realtime-sim-poller")
@@ -463,14 +493,15 @@ class RealtimeSimulator:
         self._refuse_joins = reason
 
     def hold_subscriptions(self) -> None:
-        """Joins are answered, but subscribing to PostgreSQL waits for `release_subscriptions`."""
+        """Joins are answered, but subscribing to PostgreSQL (and "Replication connection
+        established") waits for `release_subscriptions`."""
         self._subscriptions_open.clear()
 
     def release_subscriptions(self) -> None:
         self._subscriptions_open.set()
 
     def drop_changes(self, count: int) -> None:
-        """The next `count` postgres_changes messages are never sent."""
+        """The next `count` postgres_changes or broadcast messages are never sent."""
         self._drop_next += count
 
     def set_latency(self, seconds: float) -> None:
@@ -505,9 +536,10 @@ class RealtimeSimulator:
             return self._reject(connection, self._refuse_connections, "refused by the test")
         query = parse_qs(url.query)
         vsn = query.get("vsn", ["1.0.0"])[0]
-        if vsn not in ("1.0.0", "2.0.0"):
+        if vsn not in wire.VERSIONS:
+            # Phoenix finds no serializer for the version and refuses the upgrade.
             return self._reject(
-                connection, HTTPStatus.BAD_REQUEST, f"the simulator speaks vsn 1.0.0 and 2.0.0, not {vsn}"
+                connection, HTTPStatus.FORBIDDEN, f"the simulator speaks vsn 1.0.0 and 2.0.0, not {vsn}"
             )
         token = request.headers.get("x-api-key") or query.get("apikey", [None])[0]
         try:
@@ -524,9 +556,10 @@ class RealtimeSimulator:
 
     async def _serve(self, connection: ServerConnection) -> None:
         claims, token, vsn = self._accepted.pop(connection)
-        client = _Client(connection, claims, token, vsn=vsn)
+        client = _Client(connection, claims, token, vsn)
         self._clients.add(client)
         self.handshakes += 1
+        self.serializers.append(vsn)
         try:
             async for raw in connection:
                 await self._receive(client, raw)
@@ -537,53 +570,48 @@ class RealtimeSimulator:
             for channel in client.channels.values():
                 self._stop_channel(channel)
 
-    async def _send(self, client: _Client, topic: str, event: str, payload: JSON, ref: str | None = None) -> None:
-        if client.vsn == "2.0.0":
-            # Phoenix's V2 JSON serializer: [join_ref, ref, topic, event, payload]; a channel's
-            # messages carry its join_ref, which the client checks against its current join.
-            channel = client.channels.get(topic)
-            join_ref = channel.join_ref if channel is not None else None
-            message = json.dumps([join_ref, ref, topic, event, payload])
-        else:
-            # Phoenix's V1 JSON serializer: exactly topic, event, payload and ref.
-            message = json.dumps({"topic": topic, "event": event, "payload": payload, "ref": ref})
-        with contextlib.suppress(ConnectionClosed):
-            await client.connection.send(message)
+    async def _send(
+        self,
+        client: _Client,
+        topic: str,
+        event: str,
+        payload: JSON,
+        ref: str | None = None,
+        join_ref: str | None = None,
+    ) -> None:
+        await self._send_frame(client, wire.encode(client.vsn, topic, event, payload, ref, join_ref))
 
-    async def _reply(self, client: _Client, topic: str, ref: str | None, status: str, response: JSON) -> None:
-        await self._send(client, topic, "phx_reply", {"status": status, "response": response}, ref)
+    async def _send_frame(self, client: _Client, frame: str | bytes) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await client.connection.send(frame)
+
+    async def _reply(
+        self, client: _Client, topic: str, ref: str | None, status: str, response: JSON, join_ref: str | None = None
+    ) -> None:
+        await self._send(client, topic, "phx_reply", {"status": status, "response": response}, ref, join_ref)
 
     async def _system(self, client: _Client, channel: _Channel, extension: str, status: str, message: str) -> None:
         payload = {"extension": extension, "status": status, "message": message, "channel": channel.name}
-        await self._send(client, channel.topic, "system", payload)
+        await self._send(client, channel.topic, "system", payload, None, channel.join_ref)
 
     async def _receive(self, client: _Client, raw: str | bytes) -> None:
         try:
-            if isinstance(raw, bytes):
-                raise TypeError("binary frames (2.0.0's broadcasts) are not served")
-            message = json.loads(raw)
-            if client.vsn == "2.0.0":
-                if not isinstance(message, list) or len(message) != 5:
-                    raise TypeError("a 2.0.0 message is [join_ref, ref, topic, event, payload]")
-                message = dict(zip(("join_ref", "ref", "topic", "event", "payload"), message, strict=True))
-            topic, event, payload, ref = message["topic"], message["event"], message["payload"], message["ref"]
-            if not isinstance(topic, str) or not isinstance(event, str) or not isinstance(payload, dict):
-                raise TypeError("topic and event must be strings, payload an object")
-        except (ValueError, KeyError, TypeError) as exc:
+            message = wire.decode(client.vsn, raw)
+        except wire.MalformedMessage as exc:
             # Phoenix's decoder raises and the socket goes down with it.
             self.violations.append(f"malformed message {raw!r}: {exc}")
             await client.connection.close(1011, "malformed message")
             return
-        ref = None if ref is None else str(ref)
+        topic, event, payload = message.topic, message.event, message.payload
+        ref, join_ref = message.ref, message.join_ref
         if topic == "phoenix" and event == "heartbeat":
             await self._reply(client, topic, ref, "ok", {})
         elif event == "phx_join":
-            join_ref = message.get("join_ref")
-            await self._join(client, topic, payload, ref, None if join_ref is None else str(join_ref))
+            await self._join(client, topic, payload, ref, join_ref)
         elif (channel := client.channels.get(topic)) is None:
-            await self._reply(client, topic, ref, "error", {"reason": "unmatched topic"})
+            await self._reply(client, topic, ref, "error", {"reason": "unmatched topic"}, join_ref)
         elif event == "phx_leave":
-            await self._reply(client, topic, ref, "ok", {})
+            await self._reply(client, topic, ref, "ok", {}, join_ref)
             await self._close_channel(client, channel)
         elif event == "access_token":
             await self._access_token(client, channel, payload.get("access_token"))
@@ -592,40 +620,107 @@ class RealtimeSimulator:
             self.violations.append(f"unsupported event {event!r} on {topic}")
 
     async def _join(self, client: _Client, topic: str, payload: JSON, ref: str | None, join_ref: str | None) -> None:
+        async def refuse(reason: str) -> None:
+            await self._reply(client, topic, ref, "error", {"reason": reason}, join_ref)
+
         if not topic.startswith("realtime:") or topic == "realtime:":
-            await self._reply(client, topic, ref, "error", {"reason": "You must provide a topic name"})
+            await refuse("You must provide a topic name")
             return
         if self._refuse_joins is not None:
             self.refused_joins += 1
-            await self._reply(client, topic, ref, "error", {"reason": self._refuse_joins})
+            await refuse(self._refuse_joins)
             return
         config = payload.get("config")
         if not isinstance(config, dict):
             # The pre-2.0 API (topic "realtime:schema:table", no config) is not served here.
             self.violations.append(f"join without config on {topic}")
-            await self._reply(client, topic, ref, "error", {"reason": "the simulator serves the config API only"})
+            await refuse("the simulator serves the config API only")
             return
         token = payload.get("user_token") or payload.get("access_token") or client.token
         try:
             claims = verify_jwt(token, self.jwt_secret)
         except TokenError as exc:
-            await self._reply(client, topic, ref, "error", {"reason": str(exc)})
+            await refuse(str(exc))
             return
         if (previous := client.channels.pop(topic, None)) is not None:
             self._stop_channel(previous)  # Phoenix closes the old channel on a duplicate join
         params_list = [p for p in config.get("postgres_changes") or [] if isinstance(p, dict)]
         bindings = [_Binding(id=_binding_id(p), params=p, event=str(p.get("event", "*")).upper()) for p in params_list]
-        channel = _Channel(topic, join_ref or ref, claims, str(token), bindings)
+        channel = _Channel(topic, join_ref or ref, claims, str(token), bindings, private=config.get("private") is True)
+        if channel.private:
+            try:
+                await self._authorise(channel)
+            except _SubscribeError as exc:
+                await refuse(str(exc))
+                return
+            if not (channel.broadcast_read or channel.presence_read):
+                self.denied_joins.append(channel.name)
+                await refuse(
+                    f"Unauthorized: You do not have permissions to read from this Channel topic: {channel.name}"
+                )
+                return
         client.channels[topic] = channel
         self.joins += 1
         reply = [{**b.params, "id": b.id} for b in bindings]
-        await self._reply(client, topic, ref, "ok", {"postgres_changes": reply})
+        await self._reply(client, topic, ref, "ok", {"postgres_changes": reply}, join_ref)
         if bindings:
             channel.task = asyncio.create_task(self._subscribe(client, channel), name=f"subscribe {topic}")
+        broadcast = config.get("broadcast")
+        if isinstance(broadcast, dict) and broadcast.get("replication_ready"):
+            # The log is read from start() on: ready as soon as the database side is open.
+            channel.notify_task = asyncio.create_task(
+                self._notify_replication_ready(client, channel), name=f"replication ready {topic}"
+            )
+
+    async def _notify_replication_ready(self, client: _Client, channel: _Channel) -> None:
+        await self._subscriptions_open.wait()
+        if client.channels.get(channel.topic) is channel:
+            await self._system(client, channel, "system", "ok", REPLICATION_READY)
+
+    async def _authorise(self, channel: _Channel) -> None:
+        """Realtime's Authorization.get_read_authorizations: may the token's role select a message
+        of each extension on this topic, under RLS, with its claims and realtime.topic set?"""
+        ids = {"broadcast": str(uuid.uuid4()), "presence": str(uuid.uuid4())}
+        role = str(channel.claims.get("role"))
+        sub = channel.claims.get("sub")
+        try:
+            async with self._db_lock:
+                db = await self._database()
+                async with db.transaction(force_rollback=True):
+                    for extension, message_id in ids.items():
+                        await db.execute(
+                            "insert into realtime.messages (id, topic, extension) values (%s, %s, %s)",
+                            (message_id, channel.name, extension),
+                        )
+                    await db.execute(
+                        "select set_config('role', %s, true), set_config('realtime.topic', %s, true),"
+                        " set_config('request.jwt.claims', %s, true), set_config('request.jwt.claim.sub', %s, true),"
+                        " set_config('request.jwt.claim.role', %s, true), set_config('request.headers', '{}', true)",
+                        (role, channel.name, json.dumps(channel.claims), "" if sub is None else str(sub), role),
+                    )
+                    try:
+                        async with db.transaction():
+                            cur = await db.execute(
+                                "select id::text from realtime.messages where id = any(%s::uuid[])",
+                                (list(ids.values()),),
+                            )
+                            visible = {str(r[0]) for r in await cur.fetchall()}
+                    except psycopg.Error:
+                        visible = set()  # a policy that fails: "RlsPolicyError", unauthorised
+        except psycopg.errors.CheckViolation:
+            raise _SubscribeError(
+                "MissingPartition: Realtime was unable to find the expected messages partition"
+            ) from None
+        except psycopg.Error:
+            raise _SubscribeError(UNABLE_TO_CONNECT) from None
+        channel.broadcast_read = ids["broadcast"] in visible
+        channel.presence_read = ids["presence"] in visible
 
     async def _access_token(self, client: _Client, channel: _Channel, token: object) -> None:
         if token is None or token == channel.token:
             return
+        if isinstance(token, str) and token.startswith("sb_"):
+            return  # Realtime ignores an API key sent as a user's token
         try:
             channel.claims = verify_jwt(token, self.jwt_secret)
             channel.token = str(token)
@@ -634,6 +729,19 @@ class RealtimeSimulator:
             await self._system(client, channel, "system", "error", str(exc))
             await self._close_channel(client, channel)
             return
+        if channel.private:
+            could_read = (channel.broadcast_read, channel.presence_read)
+            try:
+                await self._authorise(channel)
+            except _SubscribeError as exc:
+                await self._system(client, channel, "system", "error", str(exc))
+                await self._close_channel(client, channel)
+                return
+            if (could_read[0] and not channel.broadcast_read) or (could_read[1] and not channel.presence_read):
+                message = f"You no longer have permission to read from this Channel topic: {channel.name}"
+                await self._system(client, channel, "system", "error", message)
+                await self._close_channel(client, channel)
+                return
         if channel.bindings:  # Realtime subscribes again with the new claims
             if channel.task is not None:
                 channel.task.cancel()
@@ -643,12 +751,13 @@ class RealtimeSimulator:
         if client.channels.get(channel.topic) is channel:
             del client.channels[channel.topic]
         self._stop_channel(channel)
-        await self._send(client, channel.topic, "phx_close", {}, channel.join_ref)
+        await self._send(client, channel.topic, "phx_close", {}, channel.join_ref, channel.join_ref)
 
     def _stop_channel(self, channel: _Channel) -> None:
         channel.ready = False
-        if channel.task is not None:
-            channel.task.cancel()
+        for task in (channel.task, channel.notify_task):
+            if task is not None:
+                task.cancel()
 
     async def _subscribe(self, client: _Client, channel: _Channel) -> None:
         """RealtimeChannel's :postgres_subscribe: after the join reply, retried on failure."""
@@ -731,6 +840,24 @@ class RealtimeSimulator:
         assert self._db is not None
         return self._db
 
+    async def _prepare_broadcast(self) -> None:
+        """What Realtime does when it connects to a project: the publication its broadcast
+        replication reads, and realtime.messages' daily partitions from yesterday to today + 3
+        (Tenants.create_messages_partitions)."""
+        async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as db:
+            found = await (await db.execute("select to_regclass('realtime.messages') is not null")).fetchone()
+            if not found or not found[0]:
+                return  # a database without Realtime's schema: Postgres Changes only
+            cur = await db.execute("select 1 from pg_publication where pubname = %s", (MESSAGES_PUBLICATION,))
+            if await cur.fetchone() is None:
+                await db.execute(
+                    sql.SQL("create publication {} for table realtime.messages").format(
+                        sql.Identifier(MESSAGES_PUBLICATION)
+                    )
+                )
+            await db.execute(PARTITIONS_SQL.read_bytes())
+            self._publications = f"{self.publication},{MESSAGES_PUBLICATION}"
+
     async def _open_replication(self) -> None:
         # Realtime's poller connects as application "realtime_rls" and uses a temporary slot.
         self._slot = f"realtime_sim_{secrets.token_hex(4)}"
@@ -750,7 +877,7 @@ class RealtimeSimulator:
                     cur = await db.execute(
                         "select data from pg_logical_slot_get_binary_changes("
                         "%s, null, %s, 'proto_version', '1', 'publication_names', %s)",
-                        (self._slot, self.max_changes, self.publication),
+                        (self._slot, self.max_changes, self._publications),
                     )
                     rows = await cur.fetchall()
                     changes = []
@@ -763,6 +890,9 @@ class RealtimeSimulator:
                 if changes and self._latency:
                     await asyncio.sleep(self._latency)
                 for change in changes:
+                    if change.relation.schema == "realtime" and change.relation.table.startswith("messages"):
+                        await self._dispatch_broadcast(change)
+                        continue
                     async with self._db_lock:
                         await self._dispatch(change)
                 backoff = 0.1
@@ -808,6 +938,32 @@ class RealtimeSimulator:
             await self._send(client, channel.topic, "postgres_changes", {"ids": ids, "data": data})
             self.delivered.append((channel.topic, data))
             self.delivered_count += 1
+
+    async def _dispatch_broadcast(self, change: _Change) -> None:
+        """ReplicationConnection's handling of an insert into realtime.messages: to every channel
+        joined on the topic with the same `private`, unless its policies deny reading broadcasts."""
+        row = change.new
+        if change.type != "INSERT" or row.get("extension") != "broadcast":
+            return
+        topic, event, payload = row.get("topic"), row.get("event"), row.get("payload")
+        if not isinstance(topic, str) or not isinstance(event, str) or not isinstance(payload, str):
+            return  # Realtime logs UnableToBroadcastChanges and sends nothing
+        private = row.get("private") == "t"
+        self.broadcasts += 1
+        meta = {"id": row.get("id")}
+        for client in list(self._clients):
+            for channel in list(client.channels.values()):
+                if channel.name != topic or channel.private != private:
+                    continue
+                if channel.private and not channel.broadcast_read:
+                    continue  # "Broadcast message ignored"
+                if self._drop_next > 0:
+                    self._drop_next -= 1
+                    self.dropped += 1
+                    continue
+                frame = wire.encode_user_broadcast(client.vsn, channel.topic, event, payload, meta)
+                await self._send_frame(client, frame)
+                self.broadcast_deliveries += 1
 
     async def _change_data(self, change: _Change, role: str) -> tuple[JSON, _RelationInfo]:
         """The `data` of a postgres_changes message as Realtime's realtime.apply_rls builds it."""
@@ -951,7 +1107,13 @@ class RealtimeSimulator:
 
 # ---- command line -------------------------------------------------------------------------------
 async def _serve_forever(args: argparse.Namespace) -> None:
-    async with RealtimeSimulator(args.database_url, jwt_secret=args.jwt_secret, host=args.host, port=args.port) as sim:
+    async with RealtimeSimulator(
+        args.database_url,
+        jwt_secret=args.jwt_secret,
+        host=args.host,
+        port=args.port,
+        poll_interval=args.poll_interval,
+    ) as sim:
         print(json.dumps({"url": sim.base_url, "service_role_key": sim.service_role_key()}), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -966,6 +1128,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4000)
     parser.add_argument("--jwt-secret", default=LOCAL_JWT_SECRET, help="the project's JWT secret")
+    parser.add_argument(
+        "--poll-interval", type=float, default=0.1, help="seconds between reads of the log when it had nothing"
+    )
     asyncio.run(_serve_forever(parser.parse_args(argv)))
 
 

@@ -1,4 +1,8 @@
-"""WAHA's OpenAPI document (3.0, version 2026.9.2) turned into request and payload validators.
+"""WAHA's OpenAPI document (version 2026.9.2) turned into request and payload validators.
+
+What is read is the repository's contract, shared/specs/waha-contract.json: the part of WAHA's
+document the project relies on, extracted and checked by waha_contract.py (so a clone needs
+nothing beside it); WAHA_OPENAPI_SPEC may point at the full document instead.
 
 The simulator checks every request against the operation it targets, so a client that drifts
 from WAHA's published API fails a test instead of failing in production.
@@ -33,9 +37,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock file
 
-from devstack.paths import ROOT
-
-SPEC_NAME = "waha-openapi-2026.9.2.json"
+from devstack.simulators.waha_contract import CONTRACT
 
 # Keys that describe a schema without constraining it.
 _ANNOTATIONS = frozenset(
@@ -50,16 +52,12 @@ _COMPONENT = "#/components/schemas/"
 
 
 def find_spec() -> Path:
-    """The spec file: $WAHA_OPENAPI_SPEC, else shared/specs/ in the repository, else the team's
-    shared folder beside the repository (where the issue points)."""
+    """$WAHA_OPENAPI_SPEC (WAHA's full document) if set, else the repository's contract."""
     override = os.environ.get("WAHA_OPENAPI_SPEC")
-    candidates = [Path(override)] if override else []
-    candidates += [ROOT / "shared" / "specs" / SPEC_NAME, ROOT.parent / "shared" / "specs" / SPEC_NAME]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    searched = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(f"WAHA OpenAPI spec {SPEC_NAME} not found (looked in: {searched})")
+    path = Path(override) if override else CONTRACT
+    if not path.is_file():
+        raise FileNotFoundError(f"WAHA OpenAPI document not found: {path}")
+    return path
 
 
 def _schema(node: Mapping[str, Any], *, strict: bool) -> JsonSchema:
