@@ -64,6 +64,8 @@ def fresh_database() -> Iterator[cluster.Cluster]:
     with cluster.throwaway_cluster() as pg:
         database.prepare(pg.url)
         database.pause_schedules(pg.url)
+        # The WAHA simulator listens on http://127.0.0.1 (local development's URL setting).
+        database.allow_local_urls(pg.url)
         yield pg
 
 

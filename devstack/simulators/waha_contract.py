@@ -50,6 +50,7 @@ SIMULATED = frozenset(
         ("POST", "/api/sessions/{session}/logout"),
         ("GET", "/api/{session}/auth/qr"),
         ("POST", "/api/{session}/auth/request-code"),
+        ("GET", "/api/{session}/chats/{chatId}/messages"),
     }
 )
 # The webhook events the simulator posts and the waha-webhook function handles.

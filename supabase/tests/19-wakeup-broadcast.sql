@@ -27,10 +27,10 @@ values ('10000000-0000-0000-0000-00000000000a', 'manual', 'm:0', '+4915100000000
 select is_empty('select * from pg_temp.wakeups()', 'a row that leaves no work sends no wake-up');
 
 -- Two ingests, two queued messages in two statements: one wake-up per queue.
-select count(*) from public.ingest_inbound_events_v1('10000000-0000-0000-0000-00000000000a', 'pms', 'generic',
+select count(*) from internal.ingest_inbound_events_v1('10000000-0000-0000-0000-00000000000a', 'pms', 'generic',
   '[{"event_id": "evt-1", "event_type": "reservation.created", "payload": {}},
     {"event_id": "evt-2", "event_type": "reservation.created", "payload": {}}]', null);
-select count(*) from public.ingest_inbound_events_v1('10000000-0000-0000-0000-00000000000a', 'pms', 'generic',
+select count(*) from internal.ingest_inbound_events_v1('10000000-0000-0000-0000-00000000000a', 'pms', 'generic',
   '[{"event_id": "evt-3", "event_type": "reservation.created", "payload": {}}]', null);
 insert into public.message_logs (tenant_id, template_key, dedupe_key, to_phone, body, status)
 values ('10000000-0000-0000-0000-00000000000a', 'manual', 'm:1', '+4915100000001', 'One', 'queued'),
