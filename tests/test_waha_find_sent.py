@@ -35,7 +35,7 @@ async def waha() -> AsyncIterator[WahaSimulator]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[WahaClient]:
-    async with new_waha_session(timeout_seconds=10, max_connections=10) as session:
+    async with new_waha_session(timeout_seconds=10, max_connections=10, allow_local=True) as session:
         yield WahaClient(session)
 
 
