@@ -8,6 +8,8 @@
     sync TENANT   ask for a PMS sync of a tenant (id or name), full or incremental
     trace REQ     every stored row and state change of one request id, in order
     alerts        open alerts (or recent ones), evaluate now, acknowledge
+    recover       after a database restore: hold sends, sync PMSs, settle with WAHA
+    recoveries    restore recoveries, open and recent
 
 Every command prints a table, or JSON with --json. The database comes from --database-url or
 WORKER_DATABASE_URL (the worker's own). Exit codes: 0 done, 1 could not be done (unknown id,
@@ -27,7 +29,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from worker.ops import render
+from worker.ops import recover, render
 from worker.ops.store import OpsError, OpsStore
 
 Row = dict[str, Any]
@@ -273,6 +275,8 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--ack", type=int, metavar="ALERT_ID", help="acknowledge an alert")
     alerts.add_argument("--by", default=_who(), help="who acknowledges (default: the login name)")
     alerts.set_defaults(handler=cmd_alerts)
+
+    recover.register(sub, common, _who())
     return parser
 
 
