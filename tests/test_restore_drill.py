@@ -198,7 +198,16 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                 backup.restore(taken, fresh.url)
                 assert _sent_count(restored) == 2, "the restored database is the morning's"
 
-                opened = _ops(fresh.url, "recover", "--since", backup_taken.isoformat(), "--reason", "restore drill")
+                opened = _ops(
+                    fresh.url,
+                    "recover",
+                    "--since",
+                    backup_taken.isoformat(),
+                    "--reason",
+                    "restore drill",
+                    "--by",
+                    "drill",
+                )
                 assert opened.returncode == 0, opened.stderr
                 assert "sends until" in opened.stdout
 
@@ -230,8 +239,8 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                 }, "after the restore only the booking the database never had was confirmed"
 
                 summary = restored.execute(
-                    "select already_sent, syncs_failed from public.restore_recoveries"
-                ).fetchone()
-                assert summary == (5, 0), "the gap's 5 sends were found in WAHA's history"
+                    "select already_sent, syncs_failed, requested_by from public.restore_recoveries"
+                ).fetchall()
+                assert summary == [(5, 0, "drill")], "one recovery: the gap's 5 sends found in WAHA's history"
                 listing = _ops(fresh.url, "recoveries")
                 assert listing.returncode == 0 and "done" in listing.stdout, listing.stdout

@@ -124,3 +124,50 @@ def test_ops_recover_refuses_a_time_without_zone_or_in_the_future(
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
     code, _, err = _ops(capsys, clean_db, "recover", "--since", future, "--reason", "x")
     assert (code, err.strip()) == (1, "ops: the backup time must be in the past")
+
+
+def _tick(db: psycopg.Connection[Any], last_seen: dt.datetime | None) -> tuple[dt.datetime, int | None]:
+    row = db.execute(
+        "select ticked_at, opened_recovery from internal.tick_database_clock_v1('w1', %s)", (last_seen,)
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def test_a_database_restored_into_another_cluster_opens_a_recovery_by_itself(
+    db: psycopg.Connection[Any], no_recovery_left: None
+) -> None:
+    db.execute("delete from public.database_clock")
+    seen, opened = _tick(db, None)
+    assert opened is None, "the first tick only records the cluster"
+    assert _tick(db, seen)[1] is None, "the same cluster, the clock moving on: nothing to do"
+
+    # What the restored clock row looks like: written on the cluster the dump came from.
+    backup_tick = dt.datetime.now(dt.UTC) - dt.timedelta(hours=6)
+    db.execute(
+        "update public.database_clock set system_identifier = system_identifier + 1, ticked_at = %s", (backup_tick,)
+    )
+    _, opened = _tick(db, None)
+    assert opened is not None
+    row = db.execute(
+        "select since, requested_by, reason from public.restore_recoveries where id = %s", (opened,)
+    ).fetchone()
+    assert row is not None
+    assert row[0] == backup_tick and row[1] == "worker w1" and row[2].startswith("detected: restored into another")
+    assert _tick(db, None)[1] is None, "the clock now names this cluster"
+
+
+def test_a_database_that_went_back_in_time_under_a_worker_opens_a_recovery(
+    db: psycopg.Connection[Any], no_recovery_left: None
+) -> None:
+    db.execute("delete from public.database_clock")
+    seen, _ = _tick(db, None)
+    seen, _ = _tick(db, seen)
+    db.execute("update public.database_clock set ticked_at = %s", (seen - dt.timedelta(hours=3),))
+    _, opened = _tick(db, seen)
+    assert opened is not None
+    reason = db.execute("select reason from public.restore_recoveries where id = %s", (opened,)).fetchone()
+    assert reason is not None and "went back in time" in reason[0]
+    # While it is open, another restore sign opens no second one.
+    db.execute("update public.database_clock set ticked_at = %s", (seen - dt.timedelta(hours=4),))
+    assert _tick(db, seen)[1] is None

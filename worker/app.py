@@ -96,15 +96,6 @@ class Worker:
             wake_senders=lambda: self.signals.wake("message_logs"),
         )
         waha = WahaClient(resources.waha_http)
-        # Its own connection, not the pool's: the lock it holds must live exactly as long as
-        # this process (see worker/liveness.py).
-        self.liveness = Liveness(
-            settings.database_url,
-            settings.worker_id,
-            grace_seconds=settings.liveness_grace_seconds,
-            probe_seconds=settings.liveness_probe_seconds,
-            on_reclaimed=lambda _: self.signals.wake("message_logs"),
-        )
         # Holds every send while a restore recovery is open (docs/runbook.md, "Restoring the database").
         self.recovery = RestoreRecovery(
             RecoveryStore(resources.pool),
@@ -113,6 +104,16 @@ class Worker:
             settings.worker_id,
             check_seconds=settings.recovery_check_seconds,
             on_resume=lambda: self.signals.wake("message_logs"),
+        )
+        # Its own connection, not the pool's: the lock it holds must live exactly as long as
+        # this process (see worker/liveness.py).
+        self.liveness = Liveness(
+            settings.database_url,
+            settings.worker_id,
+            grace_seconds=settings.liveness_grace_seconds,
+            probe_seconds=settings.liveness_probe_seconds,
+            on_reclaimed=lambda _: self.signals.wake("message_logs"),
+            on_lost=self.recovery.suspect,
         )
         self.messages = MessageSender(
             MessageStore(resources.pool),

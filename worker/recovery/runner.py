@@ -1,6 +1,9 @@
 """The worker's side of a restore recovery (supabase/migrations/20261202007000_restore_recovery.sql).
 
-Every `check_seconds` each worker asks whether a recovery is open. While one is, `sending` is
+Every `check_seconds` each worker ticks the database's clock (which opens a recovery by itself
+when it finds the database restored, 20261202007100_restore_marker.sql) and asks whether a
+recovery is open. A lost database connection (`suspect()`, from the liveness connection) holds
+sends until the next check, which runs at once: a restore always cuts the connections. While one is, `sending` is
 clear and the sender claims nothing; it is set again once none is. A worker starts with it clear:
 nothing is sent before the first answer. One worker leads the recovery (a lease, taken over if it
 dies): it waits until the recovery's PMS syncs have ended (the sync tasks of every worker run
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -28,6 +32,7 @@ from worker.waha import InvalidNumber, WahaClient, WahaError, WahaTransientError
 
 _TRANSIENT = (psycopg.OperationalError, PoolTimeout, httpx.TransportError, OSError, WahaTransientError)
 _PAGE = 1000
+_RETRY_SECONDS = 0.5
 # Chats asked at once: WAHA answers each from its store; a small number keeps the session calm.
 _CONCURRENCY = 16
 # Pages of one chat's history: a guest gets a handful of messages a day.
@@ -55,18 +60,32 @@ class RestoreRecovery:
         self.sending = asyncio.Event()
         self._on_resume = on_resume
         self._held_for: int | None = None
+        # The database clock as this worker last saw it: a restored database is behind it.
+        self._last_seen: dt.datetime | None = None
+        self._check_now = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            wait = self.check_seconds
             try:
                 await self.check()
             except _TRANSIENT as exc:
                 logger.warning("restore recovery check failed: {error}; sends stay as they were", error=exc)
+                wait = min(wait, _RETRY_SECONDS)  # held sends wait for the next good check
+            self._check_now.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.check_seconds)
+                await asyncio.wait_for(_first(stop, self._check_now), wait)
+
+    def suspect(self) -> None:
+        """The database connection was lost: it may come back restored. Hold sends until checked."""
+        self.sending.clear()
+        self._check_now.set()
 
     async def check(self) -> None:
         """One look at the database: open or close the gate, and lead a step of the recovery."""
+        self._last_seen, opened = await self.store.tick(self.worker_id, self._last_seen)
+        if opened is not None:
+            logger.error("the database was restored from a backup: restore recovery {id} opened", id=opened)
         recovery = await self.store.lead(self.worker_id, self.lease_seconds)
         if recovery is None:
             self._held_for = None
@@ -183,3 +202,12 @@ class RestoreRecovery:
         )
         settled = await self.store.settle(recovery_id, found) if found else 0
         return settled, 0
+
+
+async def _first(a: asyncio.Event, b: asyncio.Event) -> None:
+    waits = {asyncio.ensure_future(a.wait()), asyncio.ensure_future(b.wait())}
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

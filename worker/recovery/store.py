@@ -30,6 +30,12 @@ class Candidate:
 class RecoveryStore(Store):
     domain = "recovery"
 
+    async def tick(self, worker: str, last_seen: dt.datetime | None) -> tuple[dt.datetime, int | None]:
+        """The database's clock now, and the recovery it opened when it found a restore."""
+        row = await self._one("tick", {"worker": worker, "last_seen": last_seen})
+        assert row is not None
+        return row["ticked_at"], row["opened_recovery"]
+
     async def lead(self, worker: str, lease_seconds: float) -> OpenRecovery | None:
         row = await self._one("lead", {"worker": worker, "lease_seconds": lease_seconds})
         return OpenRecovery(**row) if row else None

@@ -38,3 +38,7 @@ select r.id, r.since, r.requested_at, r.requested_by, r.reason, cardinality(r.sy
 from public.restore_recoveries r
 order by r.id desc
 limit %(limit)s
+
+-- name: tick
+-- Opens a recovery itself when the database was restored (20261202007100_restore_marker.sql).
+select ticked_at, opened_recovery from internal.tick_database_clock_v1(%(worker)s, %(last_seen)s)
