@@ -80,31 +80,36 @@ returning id, tenant_id::text, to_phone, body
 
 
 class _PmsThread:
-    """The generic PMS simulator on an event loop of its own (the benchmark itself is blocking)."""
+    """One generic PMS simulator per hotel (each hotel has its own PMS), on an event loop of
+    their own: the benchmark itself is blocking."""
 
-    def __init__(self) -> None:
-        self.sim = GenericPmsSimulator(api_keys=[PMS_KEY])
+    def __init__(self, count: int) -> None:
+        self.sims = [GenericPmsSimulator(api_keys=[PMS_KEY]) for _ in range(count)]
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
-    def __enter__(self) -> GenericPmsSimulator:
+    def __enter__(self) -> list[GenericPmsSimulator]:
         self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.sim.start(), self.loop).result(30)
-        return self.sim
+        for sim in self.sims:
+            asyncio.run_coroutine_threadsafe(sim.start(), self.loop).result(30)
+        return self.sims
 
     def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.sim.stop(), self.loop).result(30)
+        for sim in self.sims:
+            asyncio.run_coroutine_threadsafe(sim.stop(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
 
-def _seed(conn: psycopg.Connection[Any], sizes: Sizes, waha_url: str, pms_url: str) -> tuple[list[str], list[Any]]:
+def _seed(
+    conn: psycopg.Connection[Any], sizes: Sizes, waha_url: str, pms: list[GenericPmsSimulator]
+) -> tuple[list[str], list[Any]]:
     hotels = seed.tenants(conn, TITLE, sizes.restore_hotels, waha_base_url=waha_url)
     ids = [h.id for h in hotels]
     conn.execute(
-        "update public.pms_configurations set api_base_url = %s, sync_cursor = now() - interval '15 minutes'"
-        " where tenant_id = any(%s::uuid[])",
-        (pms_url, ids),
+        "update public.pms_configurations c set api_base_url = x.url, sync_cursor = now() - interval '15 minutes'"
+        " from unnest(%s::uuid[], %s::text[]) as x (tenant_id, url) where c.tenant_id = x.tenant_id",
+        (ids, [sim.base_url for sim in pms]),
     )
     conn.execute(
         "select public.set_pms_credentials(c.id, %s) from public.pms_configurations c"
@@ -156,13 +161,13 @@ class _Target:
         self.base_url, self.session_name, self.api_key = base_url, session_name, api_key
 
 
-def _gap_bookings(pms: GenericPmsSimulator, sizes: Sizes) -> int:
+def _gap_bookings(pms: list[GenericPmsSimulator], sizes: Sizes) -> int:
     now = dt.datetime.now(dt.UTC)
     count = 0
-    for h in range(sizes.restore_hotels):
+    for h, sim in enumerate(pms):
         for b in range(sizes.restore_gap_bookings):
             arrival = dt.date.today() + dt.timedelta(days=10 + b)
-            pms.put(
+            sim.put(
                 Booking(
                     id=f"gap-{h}-{b}",
                     property_id=seed.PROPERTY,
@@ -187,12 +192,12 @@ def run(database_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
     del database_url
     waha, waha_url = services.waha_simulator(run_dir, api_key=seed.WAHA_API_KEY, latency_ms=2)
     timings: dict[str, float] = {}
-    with services.running(waha), _PmsThread() as pms, cluster.throwaway_cluster() as original:
+    with services.running(waha), _PmsThread(sizes.restore_hotels) as pms, cluster.throwaway_cluster() as original:
         database.prepare(original.url)
         database.pause_schedules(original.url)
         with psycopg.connect(original.url, autocommit=True) as conn:
             started = time.monotonic()
-            sessions, due = _seed(conn, sizes, waha_url, pms.base_url)
+            sessions, due = _seed(conn, sizes, waha_url, pms)
             timings["seed_s"] = time.monotonic() - started
             by_tenant = {
                 str(r[0]): str(r[1])

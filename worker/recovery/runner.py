@@ -63,6 +63,7 @@ class RestoreRecovery:
         # The database clock as this worker last saw it: a restored database is behind it.
         self._last_seen: dt.datetime | None = None
         self._check_now = asyncio.Event()
+        self._pending_logged = -1
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -108,7 +109,9 @@ class RestoreRecovery:
         if not recovery.syncs_done:
             pending, failed = await self.store.syncs(recovery.id)
             if pending:
-                logger.info("restore recovery {id}: {n} PMS syncs still running", id=recovery.id, n=pending)
+                if pending != self._pending_logged:
+                    logger.info("restore recovery {id}: {n} PMS syncs still running", id=recovery.id, n=pending)
+                    self._pending_logged = pending
                 return
             if failed:
                 logger.error(
