@@ -2,7 +2,8 @@
 from the backup, and the recovery (ops recover + the worker) bringing it back to the world.
 
 Real parts throughout: the migrations on PostgreSQL, pg_dump and pg_restore into a fresh
-cluster, the worker as a process, the `ops recover` CLI; the PMS and WAHA are the simulators.
+cluster, the worker as a process, the edge functions (a booking's webhook, WAHA's acks), the
+`ops recover` CLI; the PMS and WAHA are the simulators.
 The simulators' records are the truth: every booking the PMS has is in the restored database,
 no guest got a text twice, and every message that was due has gone out.
 """
@@ -11,34 +12,43 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
-from devstack import backup, cluster
+from devstack import backup, cluster, paths
 from devstack.simulators.pms.base import Booking
 from devstack.simulators.pms.generic import GenericPmsSimulator, canonical
-from devstack.simulators.pms.harness import configure, store_event
+from devstack.simulators.pms.harness import configure
 from devstack.simulators.waha import WahaSimulator
 from tests import faults
 from tests.processes import WorkerProcess
+from worker.webhook_signatures import standard_webhook_headers
 
 pytestmark = pytest.mark.slow
 
 PMS_KEY = "drill-pms-key"
+PMS_SECRET = "whsec_ZHJpbGwtcG1zLXdlYmhvb2stc2VjcmV0LWtleTE="
 WAHA_KEY = "drill-waha-key"
 HOTELS = ("spree", "havel")
 SETTINGS: dict[str, Any] = {**faults.WORKER_SETTINGS, "recovery_check_seconds": 0.5}
 
 
-def _hotel(db: psycopg.Connection[Any], name: str, pms: GenericPmsSimulator, waha: WahaSimulator) -> Any:
+def _hotel(
+    db: psycopg.Connection[Any], name: str, pms: GenericPmsSimulator, waha: WahaSimulator, functions: str
+) -> Any:
     row = db.execute("insert into public.tenants (name) values (%s) returning id", (f"Hotel {name}",)).fetchone()
     assert row is not None
     tenant = row[0]
@@ -47,8 +57,8 @@ def _hotel(db: psycopg.Connection[Any], name: str, pms: GenericPmsSimulator, wah
         " quiet_hours_end) values (%s, %s, 'Europe/Berlin', %s, '00:00', '00:00')",
         (tenant, name, name.upper()),
     )
-    configure(db, tenant, "generic", pms.base_url, {"api_key": PMS_KEY})
-    waha.add_session(name)
+    pms_config = configure(db, tenant, "generic", pms.base_url, {"api_key": PMS_KEY})
+    db.execute("select public.set_pms_webhook_secret(%s, %s)", (pms_config, PMS_SECRET))
     config = db.execute(
         "insert into public.waha_configurations"
         " (tenant_id, base_url, session_name, session_status, send_gap_min_ms, send_gap_max_ms)"
@@ -57,6 +67,14 @@ def _hotel(db: psycopg.Connection[Any], name: str, pms: GenericPmsSimulator, wah
     ).fetchone()
     assert config is not None
     db.execute("select public.set_waha_api_key(%s, %s)", (config[0], WAHA_KEY))
+    secret = db.execute("select public.rotate_waha_webhook_secret_v1(%s)", (config[0],)).fetchone()
+    key = db.execute("select webhook_key from public.tenants where id = %s", (tenant,)).fetchone()
+    assert secret is not None and key is not None
+    # Acks come back through the waha-webhook edge function, as in production.
+    waha.add_session(
+        name,
+        webhooks=[{"url": f"{functions}/waha-webhook/{key[0]}", "events": ["message.ack"], "hmac": {"key": secret[0]}}],
+    )
     db.execute(
         "insert into public.message_templates (tenant_id, key, language, body)"
         " values (%s, 'booking_confirmation', 'en', 'Dear {{guest_name}}, your stay from {{arrival_date}} is booked.')",
@@ -68,6 +86,44 @@ def _hotel(db: psycopg.Connection[Any], name: str, pms: GenericPmsSimulator, wah
         (tenant,),
     )
     return tenant
+
+
+@contextlib.contextmanager
+def _functions(database_url: str, port: int) -> Iterator[None]:
+    """supabase/functions/serve.ts on `port` against `database_url` (restarted on the same port
+    after the restore, so the WAHA sessions' webhook URLs stay right)."""
+    env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1"}
+    process = subprocess.Popen(
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        cwd=paths.FUNCTIONS_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            if process.poll() is not None:
+                raise RuntimeError("the functions server exited")
+            subprocess.run(["sleep", "0.1"], check=True)
+        else:
+            raise RuntimeError("the functions server did not start")
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def _post_booking(functions: str, webhook_key: str, booking: Booking) -> None:
+    body = json.dumps(
+        {"type": "reservation.created", "timestamp": booking.modified.isoformat(), "data": canonical(booking)}
+    )
+    headers = standard_webhook_headers(PMS_SECRET, f"msg_{uuid.uuid4().hex}", body.encode())
+    headers["content-type"] = "application/json"
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{functions}/pms-webhook/generic/{webhook_key}", content=body, headers=headers)
+    assert response.status_code == 202, response.text
 
 
 def _booking(hotel: str, n: int) -> Booking:
@@ -116,12 +172,18 @@ def _unsent_due(db: psycopg.Connection[Any]) -> int:
     return int(row[0])
 
 
-def _sent_count(db: psycopg.Connection[Any]) -> int:
+def _count(db: psycopg.Connection[Any], *statuses: str) -> int:
     row = db.execute(
-        "select count(*) from public.message_logs where status in ('sent', 'delivered', 'read')"
+        "select count(*) from public.message_logs where status::text = any(%s)", (list(statuses),)
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def _webhook_key(db: psycopg.Connection[Any], tenant: Any) -> str:
+    row = db.execute("select webhook_key from public.tenants where id = %s", (tenant,)).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def _texts(waha: WahaSimulator) -> collections.Counter[tuple[str, str]]:
@@ -148,6 +210,8 @@ async def _wait(worker: WorkerProcess, check: Any, seconds: float = 60) -> None:
 
 
 async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_guest_twice() -> None:
+    port = cluster.free_port()
+    functions = f"http://127.0.0.1:{port}/functions/v1"
     with (
         faults.fresh_database() as original,
         psycopg.connect(original.url, autocommit=True) as db,
@@ -155,48 +219,41 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
     ):
         async with (
             GenericPmsSimulator(api_keys=[PMS_KEY]) as pms,
-            WahaSimulator(api_key=WAHA_KEY, ack_delays=None, engine="WEBJS") as waha,
+            WahaSimulator(api_key=WAHA_KEY, ack_delays=(0.05, 0.1, 0.15), engine="WEBJS") as waha,
         ):
-            tenants = {hotel: _hotel(db, hotel, pms, waha) for hotel in HOTELS}
-
-            # Morning: the first bookings come in through a PMS sync and are confirmed.
-            for hotel in HOTELS:
-                _book(pms, hotel, 1)
-            worker = await WorkerProcess(original.url, worker_id="drill-morning", **SETTINGS).start()
-            try:
-                _sync_all(db, "full")
-                await _wait(worker, lambda: _sent_count(db) == 2)
-
-                # Notes due shortly after the backup: unsent in it, sent in the gap.
+            tenants = {hotel: _hotel(db, hotel, pms, waha, functions) for hotel in HOTELS}
+            with _functions(original.url, port):
+                # Morning: the first bookings come in through a PMS sync, are confirmed and read.
                 for hotel in HOTELS:
-                    _note(db, tenants[hotel], _booking(hotel, 1).phone or "", f"Late check-out at {hotel}?", 3)
-                backup_taken = dt.datetime.now(dt.UTC)
-                taken = backup.take(original.url, Path(backup_dir))
+                    _book(pms, hotel, 1)
+                worker = await WorkerProcess(original.url, worker_id="drill-morning", **SETTINGS).start()
+                try:
+                    _sync_all(db, "full")
+                    await _wait(worker, lambda: _count(db, "read") == 2)
 
-                # The day goes on: bookings by PMS sync and by webhook, all confirmed; the notes go out.
-                for hotel in HOTELS:
-                    _book(pms, hotel, 2)
-                _sync_all(db, "incremental")
-                by_webhook = _book(pms, "spree", 3)
-                store_event(
-                    db,
-                    tenants["spree"],
-                    "generic",
-                    "reservation.created",
-                    {"type": "reservation.created", "data": canonical(by_webhook)},
-                    event_id="evt-spree-3",
-                )
-                await _wait(worker, lambda: _sent_count(db) == 7)
-                # Booked at the PMS just before the database was lost: not yet synced.
-                _book(pms, "havel", 4)
-                sent_before_loss = _texts(waha)
-            finally:
-                await worker.stop()
+                    # Notes due shortly after the backup: unsent in it, sent in the gap.
+                    for hotel in HOTELS:
+                        _note(db, tenants[hotel], _booking(hotel, 1).phone or "", f"Late check-out at {hotel}?", 3)
+                    backup_taken = dt.datetime.now(dt.UTC)
+                    taken = backup.take(original.url, Path(backup_dir))
+
+                    # The day goes on: bookings by PMS sync and by webhook, confirmed and read;
+                    # the notes go out.
+                    for hotel in HOTELS:
+                        _book(pms, hotel, 2)
+                    _sync_all(db, "incremental")
+                    await _post_booking(functions, _webhook_key(db, tenants["spree"]), _book(pms, "spree", 3))
+                    await _wait(worker, lambda: _count(db, "read") == 7)
+                    # Booked at the PMS just before the database was lost: not yet synced.
+                    _book(pms, "havel", 4)
+                    sent_before_loss = _texts(waha)
+                finally:
+                    await worker.stop()
 
             # The database is lost; the backup goes into a fresh cluster.
             with cluster.throwaway_cluster() as fresh, psycopg.connect(fresh.url, autocommit=True) as restored:
                 backup.restore(taken, fresh.url)
-                assert _sent_count(restored) == 2, "the restored database is the morning's"
+                assert _count(restored, "sent", "delivered", "read") == 2, "the restored database is the morning's"
 
                 opened = _ops(
                     fresh.url,
@@ -211,20 +268,13 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                 assert opened.returncode == 0, opened.stderr
                 assert "sends until" in opened.stdout
 
-                worker = await WorkerProcess(fresh.url, worker_id="drill-recovered", **SETTINGS).start()
-                try:
-                    await _wait(
-                        worker,
-                        lambda: (
-                            restored.execute(
-                                "select count(*) from public.restore_recoveries where finished_at is null"
-                            ).fetchone()
-                            == (0,)
-                        ),
-                    )
-                    await _wait(worker, lambda: _unsent_due(restored) == 0 and _sent_count(restored) == 8)
-                finally:
-                    await worker.stop()
+                with _functions(fresh.url, port):
+                    worker = await WorkerProcess(fresh.url, worker_id="drill-recovered", **SETTINGS).start()
+                    try:
+                        await _wait(worker, lambda: _count(restored, "sent", "delivered", "read") == 8)
+                        await _wait(worker, lambda: _unsent_due(restored) == 0 and _count(restored, "read") == 3)
+                    finally:
+                        await worker.stop()
 
                 booked = {b.id for b in pms.bookings.values()}
                 stored = {r[0] for r in restored.execute("select pms_reservation_id from public.reservations")}
@@ -239,8 +289,9 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                 }, "after the restore only the booking the database never had was confirmed"
 
                 summary = restored.execute(
-                    "select already_sent, syncs_failed, requested_by from public.restore_recoveries"
+                    "select already_sent, syncs_failed, requested_by, finished_at is not null"
+                    " from public.restore_recoveries"
                 ).fetchall()
-                assert summary == [(5, 0, "drill")], "one recovery: the gap's 5 sends found in WAHA's history"
+                assert summary == [(5, 0, "drill", True)], "one recovery: the gap's 5 sends found in WAHA's history"
                 listing = _ops(fresh.url, "recoveries")
                 assert listing.returncode == 0 and "done" in listing.stdout, listing.stdout
