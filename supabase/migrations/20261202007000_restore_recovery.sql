@@ -78,8 +78,8 @@ begin
   set status = 'queued', send_uncertain = true, lease_owner = null, lease_expires_at = null,
       last_error = 'out when the backup was taken: checked with WAHA before any resend'
   where m.status = 'sending';
-  -- Their leases and liveness locks belonged to processes of before the restore.
-  delete from public.worker_liveness;
+  -- Liveness rows of the processes of before the restore stay: no one holds their locks any
+  -- more, so they read as dead workers with nothing out. A live caller's own row stays too.
 
   update public.pms_configurations c
   set sync_cursor = least(c.sync_cursor, p_since)
