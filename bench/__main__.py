@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import delivery, ingest, memory, processing, report, restore, scale, wakeup
+from bench import delivery, ingest, memory, processing, report, restore, scale, takeover, wakeup
 from bench.common import FULL, SMOKE, Result, Sizes
 from devstack import cluster, database, paths
 from devstack.errors import DevstackError
@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "ingest": ingest.run,
     "processing": processing.run,
     "delivery": delivery.run,
+    "takeover": takeover.run,
     "wakeup": wakeup.run,
     "scale": scale.run,
     "memory": memory.run,

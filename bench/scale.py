@@ -106,8 +106,10 @@ def _generate(conn: seed.Conn, first: int, last: int, due: int) -> float:
 # Newest first: every version the migrations define is timed (two worker versions can run side
 # by side during a deploy, and the newest is the one the current worker calls).
 # Each is called with (worker, limit, lease); a fourth parameter has a default: v1's per-tenant
-# cap, v4's look-ahead (timed at 0, the same claim as v3's plus the time left in each gap).
+# cap, v4's look-ahead (timed at 0, the same claim as v3's plus the time left in each gap), v5's
+# liveness grace (v4 plus the takeover of dead workers' sends).
 CLAIM_FUNCTIONS = {
+    "claim_messages_v5": "text, integer, interval, interval, interval",
     "claim_messages_v4": "text, integer, interval, interval",
     "claim_messages_v3": "text, integer, interval",
     "claim_messages_v2": "text, integer, interval",

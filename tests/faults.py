@@ -53,6 +53,8 @@ class Kill:
 
     worker_id: str
     at: dt.datetime
+    # The message WAHA had just accepted when the worker died (it never heard the answer).
+    accepted: int
     held: list[int] = field(default_factory=list)
 
 
@@ -166,7 +168,8 @@ def kill_on_send(
         held = db.execute(
             "select id from public.message_logs where lease_owner = %s and status = 'sending'", (worker_id(victim),)
         ).fetchall()
-        kills.append(Kill(worker_id(victim), dt.datetime.now(dt.UTC), [int(r[0]) for r in held]))
+        accepted_id = keys[message.key]
+        kills.append(Kill(worker_id(victim), dt.datetime.now(dt.UTC), accepted_id, [int(r[0]) for r in held]))
 
     waha.on_sent = hook
     return kills

@@ -112,7 +112,7 @@ class Worker:
             settings.worker_id,
             grace_seconds=settings.liveness_grace_seconds,
             probe_seconds=settings.liveness_probe_seconds,
-            on_reclaimed=lambda _: self.signals.wake("message_logs"),
+            on_reclaimed=self._taken_over,
             on_lost=self.recovery.suspect,
         )
         self.messages = MessageSender(
@@ -133,6 +133,13 @@ class Worker:
         configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
         self.wakeup = self._wakeup_source()
         self.stats_sql = load("stats")
+
+    def _taken_over(self, messages: int, events: int) -> None:
+        """A dead worker's work came back: take it up now, not at the next poll."""
+        if messages:
+            self.signals.wake("message_logs")
+        if events:
+            self.signals.wake("inbound_events")
 
     def _wakeup_source(self) -> ListenSource | RealtimeSource | PollOnly:
         source = self.settings.wakeup_source
@@ -252,6 +259,9 @@ class Worker:
             problems["database"] = f"unreachable: {exc}"
         if not self.wakeup.connected:
             problems["wakeup"] = f"{self.wakeup.name} not connected"
+        if not self.liveness.held.is_set():
+            # Not claiming: other workers may be taking its sends over (worker/liveness.py).
+            problems["liveness"] = "liveness lock not held"
         return problems
 
     async def run(self) -> int:

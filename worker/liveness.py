@@ -3,8 +3,8 @@
 The worker keeps one connection of its own that holds a session-level advisory lock
 (register_worker_v1). A SIGKILL closes the socket, PostgreSQL ends the backend and the lock is
 free at once; a worker that is only slow keeps it. Every `probe_seconds` this connection runs
-reclaim_messages_v2, which takes back the sends of workers whose lock has stayed free for the
-grace period, and the sender is woken for them. The same query tells this worker when its own
+reclaim_dead_workers_v1, which takes back the sends and the inbound events of workers whose lock
+has stayed free for the grace period, and the queues are woken for them. The same query tells this worker when its own
 connection is gone (a database restart, pg_terminate_backend): then `epoch` moves on, the sender
 stops claiming, and a message claimed before is sent only if it is still leased to this worker
 once the lock is held again (`held` and leased_messages_v1) - another worker may have taken it
@@ -36,7 +36,7 @@ class Liveness:
         *,
         grace_seconds: float,
         probe_seconds: float,
-        on_reclaimed: Callable[[int], None] | None = None,
+        on_reclaimed: Callable[[int, int], None] | None = None,
         on_lost: Callable[[], None] | None = None,
     ) -> None:
         self.database_url = database_url
@@ -106,12 +106,13 @@ class Liveness:
             except psycopg.OperationalError as exc:
                 await self._lost(exc)
                 continue
-            reclaimed = int(row["reclaimed"]) if row else 0
-            if reclaimed:
-                metrics.MESSAGES_TAKEN_OVER.inc(reclaimed)
-                logger.warning("took back {n} sends of dead workers", n=reclaimed)
+            messages = int(row["messages"]) if row else 0
+            events = int(row["events"]) if row else 0
+            if messages or events:
+                metrics.MESSAGES_TAKEN_OVER.inc(messages)
+                logger.warning("took back {m} sends and {e} events of dead workers", m=messages, e=events)
                 if self._on_reclaimed is not None:
-                    self._on_reclaimed(reclaimed)
+                    self._on_reclaimed(messages, events)
 
     async def _lost(self, exc: BaseException) -> None:
         self.held.clear()

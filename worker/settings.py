@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         description="a worker whose liveness lock stays free this long is dead: its sends are taken back",
     )
     liveness_probe_seconds: float = Field(
-        default=0.5, gt=0, le=10, description="how often the worker checks its liveness connection and the others"
+        default=0.25, gt=0, le=10, description="how often the worker checks its liveness connection and the others"
     )
     recovery_check_seconds: float = Field(
         default=5.0,

@@ -8,4 +8,6 @@ select public.register_worker_v1(%(worker)s, %(incarnation)s) as registered
 select public.deregister_worker_v1(%(worker)s, %(incarnation)s) as taken_back
 
 -- name: reclaim
-select public.reclaim_messages_v2(%(worker)s, make_interval(secs => %(grace_seconds)s)) as reclaimed
+-- Both queues of workers found dead (20261202001300_dead_workers_events.sql).
+select messages, events
+from public.reclaim_dead_workers_v1(%(worker)s, make_interval(secs => %(grace_seconds)s))
