@@ -209,7 +209,10 @@ async def _wait(worker: WorkerProcess, check: Any, seconds: float = 60) -> None:
             await asyncio.sleep(0.1)
 
 
-async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_guest_twice() -> None:
+@pytest.mark.parametrize("opened_by", ["operator", "worker"])
+async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_guest_twice(opened_by: str) -> None:
+    """`operator`: the runbook's procedure, `ops recover` before the worker starts. `worker`:
+    nobody runs it; the worker finds the database restored into another cluster by itself."""
     port = cluster.free_port()
     functions = f"http://127.0.0.1:{port}/functions/v1"
     with (
@@ -236,6 +239,8 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                         _note(db, tenants[hotel], _booking(hotel, 1).phone or "", f"Late check-out at {hotel}?", 3)
                     backup_taken = dt.datetime.now(dt.UTC)
                     taken = backup.take(original.url, Path(backup_dir))
+                    # pg_dump's snapshot was taken between the two instants.
+                    backup_done = dt.datetime.now(dt.UTC)
 
                     # The day goes on: bookings by PMS sync and by webhook, confirmed and read;
                     # the notes go out.
@@ -255,18 +260,19 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                 backup.restore(taken, fresh.url)
                 assert _count(restored, "sent", "delivered", "read") == 2, "the restored database is the morning's"
 
-                opened = _ops(
-                    fresh.url,
-                    "recover",
-                    "--since",
-                    backup_taken.isoformat(),
-                    "--reason",
-                    "restore drill",
-                    "--by",
-                    "drill",
-                )
-                assert opened.returncode == 0, opened.stderr
-                assert "sends until" in opened.stdout
+                if opened_by == "operator":
+                    opened = _ops(
+                        fresh.url,
+                        "recover",
+                        "--since",
+                        backup_taken.isoformat(),
+                        "--reason",
+                        "restore drill",
+                        "--by",
+                        "drill",
+                    )
+                    assert opened.returncode == 0, opened.stderr
+                    assert "sends until" in opened.stdout
 
                 with _functions(fresh.url, port):
                     worker = await WorkerProcess(fresh.url, worker_id="drill-recovered", **SETTINGS).start()
@@ -289,9 +295,13 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                 }, "after the restore only the booking the database never had was confirmed"
 
                 summary = restored.execute(
-                    "select already_sent, syncs_failed, requested_by, finished_at is not null"
-                    " from public.restore_recoveries"
+                    "select already_sent, syncs_failed, requested_by, finished_at is not null, since <= %s"
+                    " from public.restore_recoveries",
+                    (backup_done,),
                 ).fetchall()
-                assert summary == [(5, 0, "drill", True)], "one recovery: the gap's 5 sends found in WAHA's history"
+                requested_by = "drill" if opened_by == "operator" else "worker drill-recovered"
+                assert summary == [(5, 0, requested_by, True, True)], (
+                    "one recovery, from the backup at the latest: the gap's 5 sends found in WAHA's history"
+                )
                 listing = _ops(fresh.url, "recoveries")
                 assert listing.returncode == 0 and "done" in listing.stdout, listing.stdout
