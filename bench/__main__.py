@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import delivery, ingest, memory, processing, report, scale, takeover, wakeup
+from bench import delivery, ingest, memory, processing, report, restore, scale, takeover, wakeup
 from bench.common import FULL, SMOKE, Result, Sizes
 from devstack import cluster, database, paths
 from devstack.errors import DevstackError
@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "wakeup": wakeup.run,
     "scale": scale.run,
     "memory": memory.run,
+    "restore": restore.run,
 }
 
 DEFAULT_OUT = paths.ROOT / "bench" / "results" / "latest"
@@ -81,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="run the memory benchmark's steady load this long instead (the issue's hour: 60)",
     )
+    parser.add_argument(
+        "--restore-size",
+        metavar="HOTELS,RESERVATIONS,MESSAGES",
+        help="the restore benchmark's database (the issue's: 100,1000000,5000000)",
+    )
     args = parser.parse_args(argv)
 
     names = list(BENCHMARKS) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
@@ -92,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.soak_minutes * 60 <= sizes.soak_warmup_seconds:
             parser.error(f"--soak-minutes must be longer than the {sizes.soak_warmup_seconds:g} s warm-up")
         sizes = dataclasses.replace(sizes, soak_seconds=args.soak_minutes * 60)
+    if args.restore_size:
+        try:
+            hotels, reservations, messages = (int(x) for x in args.restore_size.split(","))
+        except ValueError:
+            parser.error("--restore-size is three whole numbers: HOTELS,RESERVATIONS,MESSAGES")
+        sizes = dataclasses.replace(
+            sizes, restore_hotels=hotels, restore_reservations=reservations, restore_messages=messages
+        )
     out: Path | None = args.out
     if out is None and not args.only and not args.smoke:
         out = DEFAULT_OUT

@@ -50,6 +50,13 @@ class Sizes:
     soak_events_per_second: float
     soak_warmup_seconds: float
     soak_guests: int
+    # restore: hotels, reservations and messages of the restored database; messages due and
+    # unsent at backup time (sent in the gap); bookings per hotel made in the gap
+    restore_hotels: int = 100
+    restore_reservations: int = 100_000
+    restore_messages: int = 500_000
+    restore_gap_messages: int = 2_000
+    restore_gap_bookings: int = 10
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +120,11 @@ SMOKE = Sizes(
     soak_events_per_second=5,
     soak_warmup_seconds=1,
     soak_guests=10,
+    restore_hotels=3,
+    restore_reservations=300,
+    restore_messages=1_000,
+    restore_gap_messages=10,
+    restore_gap_bookings=2,
 )
 
 

@@ -36,6 +36,8 @@ from worker.ops.auth_logs import AuthLogReader
 from worker.ops.gauges import refresh_gauges
 from worker.pms.http import RetryPolicy
 from worker.pms.registry import configure_defaults
+from worker.recovery.runner import RestoreRecovery
+from worker.recovery.store import RecoveryStore
 from worker.settings import Settings
 from worker.sync.runner import run_next_job
 from worker.waha import WahaClient
@@ -101,6 +103,15 @@ class Worker:
             wake_senders=lambda: self.signals.wake("message_logs"),
         )
         waha = WahaClient(resources.waha_http)
+        # Holds every send while a restore recovery is open (docs/runbook.md, "Restoring the database").
+        self.recovery = RestoreRecovery(
+            RecoveryStore(resources.pool),
+            MessageStore(resources.pool),
+            waha,
+            settings.worker_id,
+            check_seconds=settings.recovery_check_seconds,
+            on_resume=lambda: self.signals.wake("message_logs"),
+        )
         # Its own connection, not the pool's: the lock it holds must live exactly as long as
         # this process (see worker/liveness.py).
         self.liveness = Liveness(
@@ -109,6 +120,7 @@ class Worker:
             grace_seconds=settings.liveness_grace_seconds,
             probe_seconds=settings.liveness_probe_seconds,
             on_reclaimed=self._taken_over,
+            on_lost=self.recovery.suspect,
         )
         self.messages = MessageSender(
             MessageStore(resources.pool),
@@ -122,6 +134,7 @@ class Worker:
             retry_max=retry_max,
             wake=lambda: self.signals.wake("message_logs"),
             liveness=self.liveness,
+            sending=self.recovery.sending,
         )
         self.watchdog = SessionWatchdog(resources.pool, waha)
         configure_defaults(RetryPolicy(timeout=httpx.Timeout(settings.pms_timeout_seconds, connect=5.0)))
@@ -296,6 +309,7 @@ class Worker:
         await self.liveness.register(self.stop)
         tasks = {
             "liveness": asyncio.create_task(self.liveness.run(self.stop), name="liveness"),
+            "recovery": asyncio.create_task(self.recovery.run(self.stop), name="recovery"),
             "wakeup": asyncio.create_task(self.wakeup.run(self.stop), name="wakeup"),
             "inbound": asyncio.create_task(self._loop("inbound_events", self._inbound_pass), name="inbound"),
             "messages": asyncio.create_task(self._send_messages(), name="messages"),

@@ -37,6 +37,7 @@ class Liveness:
         grace_seconds: float,
         probe_seconds: float,
         on_reclaimed: Callable[[int, int], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self.database_url = database_url
         self.worker_id = worker_id
@@ -47,6 +48,8 @@ class Liveness:
         self.epoch = 0
         self.held = asyncio.Event()
         self._on_reclaimed = on_reclaimed
+        # Told when the connection is lost (the restore recovery holds sends until it has looked).
+        self._on_lost = on_lost
         self._conn: psycopg.AsyncConnection[DictRow] | None = None
         self._sql = load("liveness")
 
@@ -114,6 +117,8 @@ class Liveness:
     async def _lost(self, exc: BaseException) -> None:
         self.held.clear()
         self.epoch += 1
+        if self._on_lost is not None:
+            self._on_lost()
         logger.warning("liveness connection lost ({error}); sends wait until it is back", error=exc)
         conn, self._conn = self._conn, None
         if conn is not None:

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     liveness_probe_seconds: float = Field(
         default=0.25, gt=0, le=10, description="how often the worker checks its liveness connection and the others"
     )
+    recovery_check_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="how often the worker asks whether a restore recovery is open (sends are held while one is)",
+    )
     send_lookahead_seconds: float = Field(
         default=0.5,
         ge=0,

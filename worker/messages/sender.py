@@ -79,11 +79,13 @@ class MessageSender:
         lookahead: float = 0.0,
         wake: Callable[[], None] | None = None,
         liveness: Liveness | None = None,
+        sending: asyncio.Event | None = None,
     ) -> None:
         """`lookahead`: claim a session's next message this many seconds before its gap ends, so
         the number check runs during the gap. `wake` is called when a session this worker paced
         may be claimed again (the loop's wake-up). `liveness`: claim only while this worker's
-        liveness lock is held, and re-check a claim that outlived a lost connection."""
+        liveness lock is held, and re-check a claim that outlived a lost connection. `sending`:
+        claim only while it is set (clear while a restore recovery is open, worker/recovery)."""
         self.store = store
         self.worker_id = worker_id
         self.batch_size = batch_size
@@ -94,6 +96,7 @@ class MessageSender:
         self.concurrency = concurrency
         self.lookahead = lookahead
         self.liveness = liveness
+        self.sending = sending
         # Claims this worker may have lost track of (a claim whose answer never came, a batch
         # that failed to render): handed back before the next claim. The liveness epoch it
         # last swept at; a new epoch means a lost connection, so sweep again.
@@ -126,6 +129,9 @@ class MessageSender:
         if self.liveness is not None and not self.liveness.held.is_set() and not (stop and stop.is_set()):
             # Others may be taking this worker's sends back: claim nothing until the lock is ours.
             await _first_of(self.liveness.held, stop)
+        if self.sending is not None and not self.sending.is_set() and not (stop and stop.is_set()):
+            # A restore recovery is open, or not yet ruled out: nothing goes out until it ends.
+            await _first_of(self.sending, stop)
         if stop is not None and stop.is_set():
             return False
         limit = min(self.batch_size, self.free_slots)

@@ -10,6 +10,8 @@
                   worker's log lines, in order
     alerts        open alerts (or recent ones), evaluate now, acknowledge
     maintenance   maintenance windows (in force, to come), deployments; announce an emergency
+    recover       after a database restore: hold sends, sync PMSs, settle with WAHA
+    recoveries    restore recoveries, open and recent
 
 Every command prints a table, or JSON with --json. The database comes from --database-url or
 WORKER_DATABASE_URL (the worker's own). Exit codes: 0 done, 1 could not be done (unknown id,
@@ -34,7 +36,7 @@ from typing import Any, NoReturn
 import psycopg
 from psycopg.rows import dict_row
 
-from worker.ops import logs, render
+from worker.ops import logs, recover, render
 from worker.ops.store import OpsError, OpsStore
 
 Row = dict[str, Any]
@@ -418,6 +420,8 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--ack", type=int, metavar="ALERT_ID", help="acknowledge an alert")
     alerts.add_argument("--by", default=_who(), help="who acknowledges (default: the login name)")
     alerts.set_defaults(handler=cmd_alerts)
+
+    recover.register(sub, common, _who())
     return parser
 
 

@@ -7,7 +7,17 @@ sent = await client.send_text(target, "+4915112345678", "Welcome!", key=message_
 Per-session pacing is not here: it lives in SQL (claim_messages_v2), so it holds across replicas.
 """
 
-from worker.waha.client import SentLookup, SentText, SessionState, WahaClient, WahaTarget, chat_id_for, message_key
+from worker.waha.client import (
+    OwnMessage,
+    SentHistory,
+    SentLookup,
+    SentText,
+    SessionState,
+    WahaClient,
+    WahaTarget,
+    chat_id_for,
+    message_key,
+)
 from worker.waha.errors import (
     InvalidNumber,
     PermanentSendError,
@@ -22,7 +32,9 @@ from worker.waha.errors import (
 
 __all__ = [
     "InvalidNumber",
+    "OwnMessage",
     "PermanentSendError",
+    "SentHistory",
     "SentLookup",
     "SentText",
     "SessionState",

@@ -70,6 +70,31 @@ class SentLookup:
     message_id: str | None = None
 
 
+@dataclass(frozen=True)
+class OwnMessage:
+    """One of the session's own messages in a chat, as WAHA lists it."""
+
+    id: str
+    body: str | None
+    timestamp: float | None  # seconds since the epoch, WAHA's host clock
+
+    def matches_key(self, key: str) -> bool:
+        """Whether this is the message sent with our WhatsApp message `key`."""
+        return self.id == key or self.id.split("_")[-1] == key or self.id.endswith(f"_{key}")
+
+    def serialized_id(self, chat_id: str, key: str) -> str:
+        """WAHA's serialised id (what acks carry): as listed, or built from the key."""
+        return self.id if "_" in self.id else responses.serialized_id(chat_id, key)
+
+
+@dataclass(frozen=True)
+class SentHistory:
+    """`complete` False when the pages asked for were all full: older messages may exist."""
+
+    messages: list[OwnMessage]
+    complete: bool
+
+
 # Our own messages in one chat since the row was created: one guest gets a handful at most.
 _LOOKUP_LIMIT = 100
 # WAHA's message timestamps are its host's clock, in seconds: allow for skew with the database.
@@ -195,37 +220,53 @@ class WahaClient:
         /api/{session}/chats/{chatId}/messages: our own messages since `since_epoch` (seconds;
         no attempt is older than the message row). Settles a send cut off by a crash without
         sending it twice."""
-        path = f"/api/{quote(target.session_name, safe='')}/chats/{quote(chat_id, safe='@')}/messages"
-        params = {
-            "limit": str(_LOOKUP_LIMIT),
-            "downloadMedia": "false",
-            "filter.fromMe": "true",
-            "filter.timestamp.gte": str(max(0, int(since_epoch) - _LOOKUP_SKEW_SECONDS)),
-        }
-        try:
-            response = await self._request(target, "GET", path, params=params)
-        except WahaRequestRejected:
-            # 400: NOWEB answers so without its store ("Enable NOWEB store ..."), GOWS without
-            # message storage: this session cannot say.
+        history = await self.sent_history(target, chat_id, since_epoch=since_epoch, pages=1)
+        if history is None:
             return SentLookup(known=False)
-        except WahaConfigError as exc:
-            if exc.status == 404:
-                return SentLookup(known=True)  # no such chat yet: nothing was sent to it
-            raise
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, list):
-            raise responses.unexpected(response)
-        for item in data:
-            found = _message_id_of(item)
-            if found is not None and (found == key or found.split("_")[-1] == key or found.endswith(f"_{key}")):
-                return SentLookup(
-                    known=True, message_id=found if "_" in found else responses.serialized_id(chat_id, key)
-                )
+        for item in history.messages:
+            if item.matches_key(key):
+                return SentLookup(known=True, message_id=item.serialized_id(chat_id, key))
         # A full page without it cannot rule out an older one beyond the page.
-        return SentLookup(known=len(data) < _LOOKUP_LIMIT)
+        return SentLookup(known=history.complete)
+
+    async def sent_history(
+        self, target: WahaTarget, chat_id: str, *, since_epoch: float, pages: int = 1
+    ) -> SentHistory | None:
+        """The session's own messages in the chat since `since_epoch` (less the clock skew
+        allowance), newest first, up to `pages` pages; None when the session keeps no history to
+        ask (NOWEB without its store, GOWS with message storage off)."""
+        path = f"/api/{quote(target.session_name, safe='')}/chats/{quote(chat_id, safe='@')}/messages"
+        found: list[OwnMessage] = []
+        for page in range(pages):
+            params = {
+                "limit": str(_LOOKUP_LIMIT),
+                "offset": str(page * _LOOKUP_LIMIT),
+                "downloadMedia": "false",
+                "filter.fromMe": "true",
+                "filter.timestamp.gte": str(max(0, int(since_epoch) - _LOOKUP_SKEW_SECONDS)),
+            }
+            if page == 0:
+                del params["offset"]
+            try:
+                response = await self._request(target, "GET", path, params=params)
+            except WahaRequestRejected:
+                # 400: NOWEB answers so without its store ("Enable NOWEB store ..."), GOWS without
+                # message storage: this session cannot say.
+                return None
+            except WahaConfigError as exc:
+                if exc.status == 404:
+                    return SentHistory(messages=found, complete=True)  # no such chat yet: nothing sent to it
+                raise
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if not isinstance(data, list):
+                raise responses.unexpected(response)
+            found.extend(m for m in (_own_message(item) for item in data) if m is not None)
+            if len(data) < _LOOKUP_LIMIT:
+                return SentHistory(messages=found, complete=True)
+        return SentHistory(messages=found, complete=False)
 
     async def session_state(self, target: WahaTarget) -> SessionState | None:
         """The session's status as WAHA sees it, or None when WAHA has no such session."""
@@ -279,6 +320,20 @@ def _message_id_of(item: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("_serialized") or value.get("id")
     return value if isinstance(value, str) and value else None
+
+
+def _own_message(item: Any) -> OwnMessage | None:
+    found = _message_id_of(item)
+    if found is None:
+        return None
+    assert isinstance(item, dict)
+    body = item.get("body")
+    timestamp = item.get("timestamp")
+    return OwnMessage(
+        id=found,
+        body=body if isinstance(body, str) else None,
+        timestamp=float(timestamp) if isinstance(timestamp, int | float) else None,
+    )
 
 
 def _json_object(response: WahaResponse) -> dict[str, Any]:
