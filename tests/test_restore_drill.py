@@ -150,7 +150,8 @@ def _book(pms: GenericPmsSimulator, hotel: str, n: int) -> Booking:
 
 def _sync_all(db: psycopg.Connection[Any], kind: str) -> None:
     db.execute(
-        "select internal.enqueue_sync_v1(c.id, %s::public.sync_kind, 'manual') from public.pms_configurations c", (kind,)
+        "select internal.enqueue_sync_v1(c.id, %s::public.sync_kind, 'manual') from public.pms_configurations c",
+        (kind,),
     )
 
 
