@@ -194,6 +194,8 @@ def run(database_url: str, run_dir: Path, sizes: Sizes) -> list[Result]:
     timings: dict[str, float] = {}
     with services.running(waha), _PmsThread(sizes.restore_hotels) as pms, cluster.throwaway_cluster() as original:
         database.prepare(original.url)
+        # The simulators listen on 127.0.0.1 (local development's URL setting).
+        database.allow_local_urls(original.url)
         database.pause_schedules(original.url)
         with psycopg.connect(original.url, autocommit=True) as conn:
             started = time.monotonic()

@@ -92,9 +92,16 @@ def _hotel(
 def _functions(database_url: str, port: int) -> Iterator[None]:
     """supabase/functions/serve.ts on `port` against `database_url` (restarted on the same port
     after the restore, so the WAHA sessions' webhook URLs stay right)."""
-    env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "SUPABASE_DB_URL": database_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        # Local development: the WAHA simulator listens on http://127.0.0.1.
+        "ALLOW_LOCAL_URLS": "true",
+    }
     process = subprocess.Popen(
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         cwd=paths.FUNCTIONS_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
