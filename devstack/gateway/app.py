@@ -22,6 +22,7 @@ from devstack.gateway.apikey import apikey_middleware, cors_middleware
 from devstack.gateway.auth import create_app as create_auth_app
 from devstack.gateway.config import ProjectConfig
 from devstack.gateway.keys import ProjectKeys
+from devstack.gateway.rest import from_gateway as rest_from_gateway
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,8 @@ class Mount:
 
 
 def default_mounts() -> list[Mount]:
-    """The services the gateway serves itself. The Data API (/rest/v1) joins here as
-    Mount("/rest/v1", devstack.gateway.rest.create_app)."""
-    return [Mount("/auth/v1", create_auth_app)]
+    """The services the gateway serves itself: Auth and the Data API."""
+    return [Mount("/auth/v1", create_auth_app), Mount("/rest/v1", rest_from_gateway)]
 
 
 def build_app(

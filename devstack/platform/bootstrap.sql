@@ -27,6 +27,10 @@ $$;
 
 grant anon, authenticated, service_role to authenticator;
 
+-- Hosted Supabase's per-role statement timeouts; the Data API applies them to each request.
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+
 -- Extensions live in their own schema on Supabase.
 create schema if not exists extensions;
 grant usage on schema extensions to postgres, anon, authenticated, service_role;

@@ -1,0 +1,176 @@
+// The Data API as supabase-js (pinned in package.json) drives it, written for node:test and run
+// under Deno (test_supabase_js.py says why). test_supabase_js.py prepares two hotels and passes
+// what this needs in the environment:
+//   SUPABASE_URL, SUPABASE_PUBLISHABLE_KEY, DATA_API_FIXTURE (JSON: tokens, ids, forged tokens)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createClient } from "@supabase/supabase-js";
+
+const url = process.env.SUPABASE_URL;
+const key = process.env.SUPABASE_PUBLISHABLE_KEY;
+const fx = JSON.parse(process.env.DATA_API_FIXTURE ?? "{}");
+
+// A client as a signed-in dashboard has it: the publishable key plus the user's access token.
+function as(token, schema = "public") {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  return createClient(url, key, {
+    db: { schema },
+    global: { headers },
+    auth: { persistSession: false, autoRefreshToken: false },
+  });
+}
+
+const template = (tenant, k, body = "Hi {{guest_name}}") => ({ tenant_id: tenant, key: k, language: "en", body });
+
+test("a session from Auth reaches the Data API, and sign-out ends it", async () => {
+  const sb = createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+  const signedIn = await sb.auth.signInWithPassword(fx.owner_a);
+  assert.equal(signedIn.error, null);
+  const tenants = await sb.from("tenants").select("id");
+  assert.deepEqual(tenants.data, [{ id: fx.tenant_a }]);
+  await sb.auth.signOut();
+  const after = await sb.from("message_logs").select("id");
+  assert.equal(after.status, 401);
+  assert.equal(after.error.code, "42501");
+});
+
+test("reads: filters, order, ranges and exact counts", async () => {
+  const sb = as(fx.tokens.staff_a);
+  const ids = fx.messages_a;
+  const all = await sb.from("message_logs").select("id, status").order("id");
+  assert.equal(all.error, null);
+  assert.deepEqual(all.data.map((r) => r.id), ids);
+  assert.deepEqual(Object.keys(all.data[0]).sort(), ["id", "status"]);
+
+  const dead = await sb.from("message_logs").select("id").in("status", ["dead", "failed"]).order("id");
+  assert.deepEqual(dead.data.map((r) => r.id), [ids[2], ids[4]]);
+  const either = await sb.from("message_logs").select("id").or("status.eq.dead,template_key.eq.tpl_4").order("id");
+  assert.deepEqual(either.data.map((r) => r.id), [ids[2], ids[4]]);
+  const ada = await sb.from("message_logs").select("id").ilike("body", "%ada%").gte("id", ids[0]).order("id");
+  assert.deepEqual(ada.data.map((r) => r.id), [ids[1], ids[3]]);
+  const noReservation = await sb.from("message_logs").select("id").is("reservation_id", null);
+  assert.equal(noReservation.data.length, 5);
+
+  const page = await sb.from("message_logs").select("id", { count: "exact" }).order("id", { ascending: false })
+    .range(0, 1);
+  assert.equal(page.status, 206);
+  assert.equal(page.count, 5);
+  assert.deepEqual(page.data.map((r) => r.id), [ids[4], ids[3]]);
+  const head = await sb.from("message_logs").select("*", { count: "exact", head: true }).eq("status", "sent");
+  assert.equal(head.count, 2);
+
+  const one = await sb.from("message_logs").select("id, body").eq("id", ids[3]).single();
+  assert.deepEqual(one.data, { id: ids[3], body: "Hello Ada 3" });
+  const embedded = await sb.from("message_logs").select("id, tenants(name)").eq("id", ids[0]).single();
+  assert.deepEqual(embedded.data, { id: ids[0], tenants: { name: "Hotel A" } });
+  const none = await sb.from("message_logs").select("id").eq("id", fx.message_b).maybeSingle();
+  assert.equal(none.error, null);
+  assert.equal(none.data, null);
+});
+
+test("isolation: hotel B's owner neither sees nor changes hotel A", async () => {
+  const ownerB = as(fx.tokens.owner_b);
+  const seen = await ownerB.from("message_logs").select("id");
+  assert.deepEqual(seen.data.map((r) => r.id), [fx.message_b]);
+  const tenants = await ownerB.from("tenants").select("id");
+  assert.deepEqual(tenants.data, [{ id: fx.tenant_b }]);
+
+  const changed = await ownerB.from("message_templates").update({ body: "pwned" }).eq("id", fx.template_a).select();
+  assert.deepEqual(changed.data, []);
+  const removed = await ownerB.from("message_templates").delete().eq("id", fx.template_a).select();
+  assert.deepEqual(removed.data, []);
+  const planted = await ownerB.from("message_templates").insert(template(fx.tenant_a, "planted"));
+  assert.equal(planted.status, 403);
+  assert.equal(planted.error.code, "42501");
+  const resent = await ownerB.rpc("resend_message", { p_message_id: fx.messages_a[2] });
+  assert.equal(resent.status, 403);
+  assert.equal(resent.error.code, "42501");
+
+  const anonymous = await as(null).from("message_logs").select("id");
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.error.code, "42501");
+});
+
+test("rpc: named arguments, each role, and the metrics schema", async () => {
+  const staff = await as(fx.tokens.staff_a).rpc("resend_message", { p_message_id: fx.messages_a[4] });
+  assert.equal(staff.error.code, "42501");
+  const admin = await as(fx.tokens.admin_a).rpc("resend_message", { p_message_id: fx.messages_a[4] });
+  assert.equal(admin.error, null);
+  assert.equal(admin.data, true);
+
+  const metrics = await as(fx.tokens.owner_a, "metrics").rpc("tenant_metrics", {});
+  assert.equal(metrics.error, null);
+  assert.deepEqual(metrics.data.map((r) => r.tenant_id), [fx.tenant_a]);
+  const unknown = await as(fx.tokens.owner_a).rpc("no_such_function", {});
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.error.code, "PGRST202");
+});
+
+test("writes: insert, upsert, update and delete with return preferences", async () => {
+  const sb = as(fx.tokens.admin_a);
+  const created = await sb.from("message_templates").insert(template(fx.tenant_a, "js_hello", "Hello")).select()
+    .single();
+  assert.equal(created.status, 201);
+  assert.equal(created.data.body, "Hello");
+  const minimal = await sb.from("message_templates").insert(template(fx.tenant_a, "js_bye"));
+  assert.equal(minimal.status, 201);
+  assert.equal(minimal.data, null);
+
+  const merged = await sb.from("message_templates")
+    .upsert(template(fx.tenant_a, "js_hello", "Hello again"), { onConflict: "tenant_id,key,language" }).select();
+  assert.deepEqual(merged.data.map((r) => [r.id, r.body]), [[created.data.id, "Hello again"]]);
+  const duplicate = await sb.from("message_templates").insert(template(fx.tenant_a, "js_hello"));
+  assert.equal(duplicate.status, 409);
+  assert.equal(duplicate.error.code, "23505");
+
+  const updated = await sb.from("message_templates").update({ body: "Bye!" }).eq("key", "js_bye").select("body");
+  assert.deepEqual(updated.data, [{ body: "Bye!" }]);
+  const deleted = await sb.from("message_templates").delete({ count: "exact" }).in("key", ["js_hello", "js_bye"]);
+  assert.equal(deleted.status, 204);
+  assert.equal(deleted.count, 2);
+});
+
+test("errors: PostgREST's shapes for bad queries, and nothing written", async () => {
+  const sb = as(fx.tokens.owner_a);
+  const malformed = await sb.from("message_logs").select("id").filter("id", "equals", "1");
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.error.code, "PGRST100");
+  const unknownColumn = await sb.from("message_logs").select("no_such_column");
+  assert.equal(unknownColumn.status, 400);
+  assert.equal(unknownColumn.error.code, "42703");
+  const many = await sb.from("message_logs").select("id").single();
+  assert.equal(many.status, 406);
+  assert.equal(many.error.code, "PGRST116");
+  assert.equal(many.error.details, "The result contains 5 rows");
+
+  const bulk = await sb.from("message_templates").insert([
+    template(fx.tenant_a, "js_fine"),
+    template(fx.tenant_a, "Not A Key"),
+  ]);
+  assert.equal(bulk.status, 400);
+  assert.equal(bulk.error.code, "23514");
+  if (!fx.remote) { // the 1 MiB body limit is the local gateway's own
+    const huge = Array.from({ length: 400 }, (_, i) => template(fx.tenant_a, `js_big_${i}`, "x".repeat(4000)));
+    const tooLong = await sb.from("message_templates").insert(huge);
+    assert.equal(tooLong.status, 413);
+  }
+  const left = await sb.from("message_templates").select("key").like("key", "js_*");
+  assert.deepEqual(left.data, []);
+});
+
+test("tokens: forged or expired ones get 401", async () => {
+  for (const [name, [token, code]] of Object.entries(fx.forged)) {
+    const res = await as(token).from("message_templates").insert(template(fx.tenant_a, "js_forged"));
+    assert.equal(res.status, 401, name);
+    assert.equal(res.error.code, code, name);
+  }
+});
+
+test("statement timeout: a slow call as a signed-in user fails with 57014", async () => {
+  const sb = as(fx.tokens.owner_a);
+  const quick = await sb.rpc("test_slow", { p_seconds: 0.01 });
+  assert.equal(quick.data, 1);
+  const slow = await sb.rpc("test_slow", { p_seconds: 30 });
+  assert.equal(slow.status, 500);
+  assert.equal(slow.error.code, "57014");
+});
