@@ -6,7 +6,7 @@ The webhook side is what a PMS does: POST a generic provider's `reservation.crea
 with Standard Webhooks (worker/webhook_signatures.py) using the tenant's secret, to
 /functions/v1/pms-webhook/generic/<tenant key>. The function looks the tenant and its secrets up,
 verifies the HMAC, validates the JSON against the provider's schema and stores the event through
-public.ingest_inbound_events_v1 before it answers 202. Each request is signed just before it is
+internal.ingest_inbound_events_v1 before it answers 202. Each request is signed just before it is
 sent, by a fixed number of concurrent clients (aiohttp, keep-alive).
 
 Baseline: pgbench on the same database, a custom script inserting the same row (same payload)

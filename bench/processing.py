@@ -160,7 +160,7 @@ class _NaiveLoop(threading.Thread):
         while time.monotonic() < self.until:
             row = conn.execute(
                 "select id, tenant_id::text, provider, event_id, event_type, payload, request_id"
-                " from public.claim_inbound_events_v1(%s, 1, interval '2 minutes')",
+                " from internal.claim_inbound_events_v1(%s, 1, interval '2 minutes')",
                 (self.worker_id,),
             ).fetchone()
             if row is None:
@@ -169,11 +169,11 @@ class _NaiveLoop(threading.Thread):
             for action in adapter.parse_event(event):
                 if isinstance(action, Upsert):
                     conn.execute(
-                        "select * from public.upsert_reservation_v1(%s, %s::jsonb, %s)",
+                        "select * from internal.upsert_reservation_v1(%s, %s::jsonb, %s)",
                         (event.tenant_id, json.dumps(action.reservation), event.request_id),
                     )
             conn.execute(
-                "select public.complete_inbound_events_v1(array[%s]::bigint[], %s, 'succeeded')",
+                "select internal.complete_inbound_events_v1(array[%s]::bigint[], %s, 'succeeded')",
                 (event.id, self.worker_id),
             )
             self.done += 1

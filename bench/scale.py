@@ -15,7 +15,7 @@ row by row over months; the claims read only the small partial indexes either wa
 
 Timed: every version of public.claim_messages_vN the migrations define (v2 and later pace per
 session; v1 does not), each claiming a batch and handing it back (release_messages_v1, not
-timed) so every call sees the same queue, and public.next_message_due_v1 (what an idle worker
+timed) so every call sees the same queue, and internal.next_message_due_v1 (what an idle worker
 asks after each batch).
 """
 
@@ -118,7 +118,7 @@ CLAIM_FUNCTIONS = {
 def claim_functions(conn: seed.Conn) -> list[str]:
     found = []
     for name, parameters in CLAIM_FUNCTIONS.items():
-        signature = f"public.{name}({parameters})"
+        signature = f"internal.{name}({parameters})"
         row = conn.execute("select to_regprocedure(%s) is not null", (signature,)).fetchone()
         if row is not None and row[0]:
             found.append(name)
@@ -128,7 +128,7 @@ def claim_functions(conn: seed.Conn) -> list[str]:
 def _timed(conn: seed.Conn, functions: list[str], claims: int, batch: int) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for name in functions:
-        sql = f"select id from public.{name}('scale-bench', %(n)s, interval '2 minutes')"
+        sql = f"select id from internal.{name}('scale-bench', %(n)s, interval '2 minutes')"
         times: list[float] = []
         claimed = 0
         for i in range(claims + 3):
@@ -138,12 +138,12 @@ def _timed(conn: seed.Conn, functions: list[str], claims: int, batch: int) -> di
             if i >= 3:  # the first calls plan and warm the cache
                 times.append(elapsed)
                 claimed += len(ids)
-            conn.execute("select public.release_messages_v1(%s, 'scale-bench', null, interval '0 seconds')", (ids,))
+            conn.execute("select internal.release_messages_v1(%s, 'scale-bench', null, interval '0 seconds')", (ids,))
         out[name] = {**summary_ms(times), "rows_per_claim": round(claimed / max(len(times), 1), 1)}
     times = []
     for i in range(claims + 3):
         started = time.perf_counter()
-        conn.execute("select public.next_message_due_v1()", prepare=True).fetchone()
+        conn.execute("select internal.next_message_due_v1()", prepare=True).fetchone()
         if i >= 3:
             times.append(time.perf_counter() - started)
     out["next_message_due_v1"] = summary_ms(times)

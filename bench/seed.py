@@ -154,7 +154,7 @@ def ingest(
     """Stores events exactly as the webhook functions do (ingest_inbound_events_v1)."""
     batch = [{"event_id": eid, "event_type": body[type_key], "payload": body} for eid, body in events]
     conn.execute(
-        "select count(*) from public.ingest_inbound_events_v1(%s, %s::public.event_source, %s, %s::jsonb, %s)",
+        "select count(*) from internal.ingest_inbound_events_v1(%s, %s::public.event_source, %s, %s::jsonb, %s)",
         (tenant.id, source, provider, json.dumps(batch), request_id),
     )
 

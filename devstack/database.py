@@ -73,7 +73,9 @@ def apply_migrations(url: str) -> None:
 
 
 def lint(url: str) -> subprocess.CompletedProcess[str]:
-    return run_supabase_cli("db", "lint", "--schema", "public,private,ops,metrics", "--fail-on", "error", url=url)
+    return run_supabase_cli(
+        "db", "lint", "--schema", "public,private,internal,ops,metrics", "--fail-on", "error", url=url
+    )
 
 
 def apply_seed(url: str) -> None:

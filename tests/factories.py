@@ -94,7 +94,7 @@ class Factory:
         }
         body.update(overrides)
         row = self.conn.execute(
-            "select reservation_id from public.upsert_reservation_v1(%s, %s::jsonb)",
+            "select reservation_id from internal.upsert_reservation_v1(%s, %s::jsonb)",
             (tenant.id, json.dumps(body)),
         ).fetchone()
         assert row is not None

@@ -93,7 +93,7 @@ def hotel(db: psycopg.Connection[Any], factory: Factory, waha: WahaSimulator, fu
     waha_config = factory.waha_configuration(tenant, base_url=waha.base_url)
     db.execute("update public.waha_configurations set session_name = 'spree', send_gap_min_ms = 0, send_gap_max_ms = 0")
     db.execute("select public.set_waha_api_key(%s, %s)", (waha_config, WAHA_KEY))
-    row = db.execute("select public.rotate_waha_webhook_secret_v1(%s)", (waha_config,)).fetchone()
+    row = db.execute("select internal.rotate_waha_webhook_secret_v1(%s)", (waha_config,)).fetchone()
     assert row is not None
     waha.add_session(
         "spree",

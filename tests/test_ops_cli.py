@@ -122,6 +122,9 @@ def test_resend_queues_a_dead_message_and_refuses_what_it_must_not_send(
 ) -> None:
     tenant = factory.tenant()
     message = factory.message(tenant, status="dead", last_error="WAHA 500")
+    code, _, err = run(capsys, "resend", str(message))
+    assert (code, err) == (1, f"ops: message {message} cannot be sent: the hotel has no WhatsApp connection\n")
+    factory.waha_configuration(tenant)
 
     result = run_json(capsys, "resend", str(message))
     assert (result["id"], result["status"]) == (message, "queued")
@@ -137,7 +140,7 @@ def test_resend_queues_a_dead_message_and_refuses_what_it_must_not_send(
     opted_out = factory.message(tenant, status="dead", guest_id=guest[0], dedupe_key="opted-out")
     code, _, err = run(capsys, "resend", str(opted_out))
     assert code == 1
-    assert err == f"ops: guest of message {opted_out} opted out of WhatsApp messages\n"
+    assert err == f"ops: message {opted_out} cannot be sent: the guest opted out of WhatsApp messages\n"
 
 
 @pytest.mark.parametrize(("command", "noun"), [("replay", "inbound event"), ("resend", "message")])
@@ -194,14 +197,14 @@ def test_trace_tells_one_requests_story_in_order(
     tenant = factory.tenant()
     factory.waha_configuration(tenant)
     db.execute(
-        "select public.ingest_inbound_events_v1(%s, 'pms', 'generic',"
+        "select internal.ingest_inbound_events_v1(%s, 'pms', 'generic',"
         ' \'[{"event_id": "e-1", "event_type": "reservation.created", "payload": {}}]\', \'req-cli-1\')',
         (tenant.id,),
     )
-    claimed = db.execute("select id from public.claim_inbound_events_v1('cli-test', 10)").fetchall()
+    claimed = db.execute("select id from internal.claim_inbound_events_v1('cli-test', 10)").fetchall()
     factory.reservation(tenant)  # another request's reservation: not part of this trace
     db.execute(
-        "select public.upsert_reservation_v1(%s, %s::jsonb, 'req-cli-1')",
+        "select internal.upsert_reservation_v1(%s, %s::jsonb, 'req-cli-1')",
         (
             tenant.id,
             json.dumps(
@@ -217,7 +220,7 @@ def test_trace_tells_one_requests_story_in_order(
             ),
         ),
     )
-    db.execute("select public.complete_inbound_events_v1(%s, 'cli-test')", ([r[0] for r in claimed],))
+    db.execute("select internal.complete_inbound_events_v1(%s, 'cli-test')", ([r[0] for r in claimed],))
 
     code, out, err = run(capsys, "trace", "req-cli-1")
     assert code == 0, err

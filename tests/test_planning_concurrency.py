@@ -69,7 +69,7 @@ def test_concurrent_writers_never_duplicate_or_deadlock(
                         "guest": {"full_name": f"Ada {i % 3}", "phone": phone, "language": "en"},
                     }
                     conn.execute(
-                        "select public.upsert_reservation_v1(%s, %s::jsonb, %s)",
+                        "select internal.upsert_reservation_v1(%s, %s::jsonb, %s)",
                         (tenant.id, json.dumps(body), f"req-{i}"),
                     )
 

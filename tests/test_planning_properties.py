@@ -286,7 +286,7 @@ class Hotel:
         }
         self.reservation = scalar(
             conn,
-            "select reservation_id from public.upsert_reservation_v1(%s, %s::jsonb, 'req-1')",
+            "select reservation_id from internal.upsert_reservation_v1(%s, %s::jsonb, 'req-1')",
             (self.tenant, json.dumps(canonical)),
         )
 

@@ -218,7 +218,7 @@ async def test_a_full_sync_pages_by_modification_date(
 
     # An incremental sync with nothing new: Apaleo answers 204, the cursor still moves.
     before = configuration(db, config)["sync_cursor"]
-    db.execute("select public.enqueue_sync_v1(%s, 'incremental', 'manual')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'incremental', 'manual')", (config,))
     await drain(pool, http, fast_registry())
     assert pms.log[-1].status == 204
     assert jobs(db)[-1]["status"] == "succeeded"
@@ -230,11 +230,11 @@ async def test_revoked_client_credentials_fail_once_and_pause_the_configuration(
 ) -> None:
     pms.put(booking(1), booking(2))
     config = connect(db, tenant, pms)
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', 'BOOK0001-1')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', 'BOOK0001-1')", (config,))
     await drain(pool, http, fast_registry())
     pms.revoke("client-id")
 
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', 'BOOK0002-1')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', 'BOOK0002-1')", (config,))
     registry = fast_registry()
     await drain(pool, http, registry)
     job = jobs(db)[-1]

@@ -186,7 +186,7 @@ async def test_a_full_sync_pages_and_an_incremental_one_looks_back_far_enough(
     assert [r.query["pageNumber"] for r in pages] == ["1", "2", "3"]
     assert {r.query["propertyID"] for r in pages} == {PROPERTY}
 
-    db.execute("select public.enqueue_sync_v1(%s, 'incremental', 'manual')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'incremental', 'manual')", (config,))
     await drain(pool, http, fast_registry())
     incremental = jobs(db)[-1]
     # Offset-free Cloudbeds times could be property-local: the window starts 14 h before the cursor.
@@ -198,7 +198,7 @@ async def test_a_reservation_cloudbeds_does_not_know_fails_its_job_with_the_reas
     db: Any, pool: Any, http: httpx.AsyncClient, pms: CloudbedsSimulator, tenant: Tenant
 ) -> None:
     config = connect(db, tenant, pms)
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', '404404')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', '404404')", (config,))
     await drain(pool, http, fast_registry())
     [job] = jobs(db)
     assert (job["status"], job["failed_count"]) == ("failed", 1)

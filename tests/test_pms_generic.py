@@ -110,7 +110,7 @@ def test_a_stored_generic_event_ends_up_as_the_reservation(db: Any, factory: Any
     factory.pms_configuration(tenant, provider="generic")
     body = webhook("reservation.created", sample_reservation())
     db.execute(
-        "select * from public.ingest_inbound_events_v1(%s, 'pms', 'generic', %s, 'req-e2e')",
+        "select * from internal.ingest_inbound_events_v1(%s, 'pms', 'generic', %s, 'req-e2e')",
         (tenant.id, Jsonb([{"event_id": "msg_1", "event_type": body["type"], "payload": body}])),
     )
     row = db.execute(
@@ -121,7 +121,7 @@ def test_a_stored_generic_event_ends_up_as_the_reservation(db: Any, factory: Any
     [action] = registry.adapter_for(stored.provider).parse_event(stored)
     assert isinstance(action, Upsert)
     outcome = db.execute(
-        "select outcome from public.upsert_reservation_v1(%s, %s, %s)",
+        "select outcome from internal.upsert_reservation_v1(%s, %s, %s)",
         (tenant.id, Jsonb(action.reservation), stored.request_id),
     ).fetchone()
     assert outcome == ("created",)

@@ -160,7 +160,7 @@ async def test_an_inquiry_is_not_stored_and_the_job_says_why(
 ) -> None:
     pms.put(booking(2, vendor_status="inquiry"))
     config = connect(db, tenant, pms)
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(2).id))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(2).id))
     await drain(pool, http, fast_registry())
     [job] = jobs(db)
     assert job["status"] == "succeeded"
@@ -176,7 +176,7 @@ async def test_one_token_serves_many_requests_and_listings_page_with_skip(
     config = connect(db, tenant, pms, sync_cursor=None)
     registry = fast_registry()
     await drain(pool, http, registry, settings=SyncSettings(full_lookback=dt.timedelta(days=30)))
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(5).id))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(5).id))
     await drain(pool, http, registry)
 
     assert len(reservations(db)) == 230
@@ -192,12 +192,12 @@ async def test_a_revoked_client_ends_in_a_failing_configuration_after_one_token_
     pms.put(booking(1), booking(2))
     config = connect(db, tenant, pms)
     registry = fast_registry()
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(1).id))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(1).id))
     await drain(pool, http, registry)
     pms.revoke("guesty-client")
     before = len(pms.log)
 
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(2).id))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(2).id))
     await drain(pool, http, registry)
     job = jobs(db)[-1]
     assert job["status"] == "failed"

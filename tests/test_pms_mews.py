@@ -285,7 +285,7 @@ async def test_a_full_sync_pages_with_the_cursor_in_windows_of_at_most_three_mon
     pms.put(*(booking(n, modified=NOW - dt.timedelta(days=n // 40, seconds=n)) for n in range(1100)))
     pms.put(*(booking(n, modified=NOW - dt.timedelta(days=40 + 5 * (n - 1100))) for n in range(1100, 1160)))
     config = connect(db, tenant, pms, sync_cursor=None)
-    db.execute("select public.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
     await drain(pool, http, fast_registry(), settings=SyncSettings(full_lookback=dt.timedelta(days=400)))
 
     job = jobs(db)[-1]
@@ -305,7 +305,7 @@ async def test_the_access_token_limit_is_respected_when_mews_throttles(
     async with MewsSimulator(timezones={ENTERPRISE: "Europe/Berlin"}, limit=Rate(2, 1.0)) as tight:
         tight.put(*(booking(n, modified=NOW - dt.timedelta(days=100 * (n % 3), seconds=n)) for n in range(30)))
         config = connect(db, tenant, tight, sync_cursor=None)
-        db.execute("select public.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
+        db.execute("select internal.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
         await drain(pool, http, fast_registry(), settings=SyncSettings(full_lookback=dt.timedelta(days=365)))
     assert jobs(db)[-1]["status"] == "succeeded"
     assert len(reservations(db)) == 30
@@ -322,7 +322,7 @@ async def test_a_wrong_access_token_marks_the_configuration_failing(
     pms.put(booking(1))
     config = connect(db, tenant, pms)
     pms.revoke(CREDENTIALS["access_token"])
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(1).id))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, booking(1).id))
     await drain(pool, http, fast_registry())
     [job] = jobs(db)
     assert job["status"] == "failed"

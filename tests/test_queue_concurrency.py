@@ -15,7 +15,7 @@ def _ingest(db: psycopg.Connection[Any], tenant_id: object, count: int) -> None:
         f'{{"event_id": "evt-{i}", "event_type": "reservation.updated", "payload": {{}}}}' for i in range(count)
     )
     db.execute(
-        "select count(*) from public.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb)",
+        "select count(*) from internal.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb)",
         (tenant_id, f"[{events}]"),
     )
 
@@ -32,7 +32,7 @@ def test_concurrent_claimers_never_share_a_row(db: psycopg.Connection[Any], fact
             start.wait()
             while True:
                 rows = conn.execute(
-                    "select id from public.claim_inbound_events_v1(%s, 7, '5 minutes')", (name,)
+                    "select id from internal.claim_inbound_events_v1(%s, 7, '5 minutes')", (name,)
                 ).fetchall()
                 if not rows:
                     break
@@ -61,7 +61,7 @@ def test_fifty_concurrent_ingests_of_one_event_store_one_row(db: psycopg.Connect
         with psycopg.connect(db.info.dsn, autocommit=True) as conn:
             start.wait()
             row = conn.execute(
-                "select duplicate from public.ingest_inbound_events_v1(%s, 'pms', 'generic',"
+                "select duplicate from internal.ingest_inbound_events_v1(%s, 'pms', 'generic',"
                 ' \'[{"event_id": "same", "event_type": "reservation.created", "payload": {}}]\')',
                 (tenant.id,),
             ).fetchone()
@@ -84,11 +84,11 @@ def test_paused_tenant_messages_are_not_claimed(db: psycopg.Connection[Any], fac
     working, paused = factory.tenant("Working"), factory.tenant("Paused")
     factory.waha_configuration(working)
     factory.waha_configuration(paused)
-    db.execute("select public.pause_tenant_sends_v1(%s, 'session: SCAN_QR_CODE')", (paused.id,))
+    db.execute("select internal.pause_tenant_sends_v1(%s, 'session: SCAN_QR_CODE')", (paused.id,))
     factory.message(working)
     factory.message(paused)
 
-    rows = db.execute("select tenant_id from public.claim_messages_v1('w', 10)").fetchall()
+    rows = db.execute("select tenant_id from internal.claim_messages_v1('w', 10)").fetchall()
     assert [r[0] for r in rows] == [working.id]
 
     db.execute("update public.waha_configurations set session_status = 'WORKING' where tenant_id = %s", (paused.id,))
@@ -97,7 +97,7 @@ def test_paused_tenant_messages_are_not_claimed(db: psycopg.Connection[Any], fac
         (paused.id,),
     )
     db.execute("update public.waha_configurations set session_status = 'WORKING' where tenant_id = %s", (paused.id,))
-    rows = db.execute("select tenant_id from public.claim_messages_v1('w', 10)").fetchall()
+    rows = db.execute("select tenant_id from internal.claim_messages_v1('w', 10)").fetchall()
     assert [r[0] for r in rows] == [paused.id], "a WORKING session resumes the tenant's sends"
 
 
@@ -109,7 +109,7 @@ def test_one_busy_tenant_does_not_starve_the_others(db: psycopg.Connection[Any],
         factory.message(busy, next_attempt_at="2026-01-01T00:00:00Z")
     factory.message(quiet)
 
-    rows = db.execute("select tenant_id from public.claim_messages_v1('w', 10, '1 minute', 5)").fetchall()
+    rows = db.execute("select tenant_id from internal.claim_messages_v1('w', 10, '1 minute', 5)").fetchall()
     tenants = [r[0] for r in rows]
     assert tenants.count(busy.id) == 5
     assert quiet.id in tenants

@@ -172,11 +172,11 @@ def _seed_tenant(factory: Factory, name: str, phone: str) -> tuple[Tenant, dict[
     assert spare is not None
     ids["spare_guest"] = spare[0]
     db.execute(
-        "select public.ingest_inbound_events_v1(%s, 'pms', 'generic',"
+        "select internal.ingest_inbound_events_v1(%s, 'pms', 'generic',"
         ' \'[{"event_id": "e1", "event_type": "reservation.created", "payload": {}}]\')',
         (tenant.id,),
     )
-    db.execute("select public.enqueue_sync_v1(%s, 'full', 'initial')", (ids["pms"],))
+    db.execute("select internal.enqueue_sync_v1(%s, 'full', 'initial')", (ids["pms"],))
     db.execute(
         "insert into public.message_templates (tenant_id, key, language, body)"
         " values (%s, 'welcome', 'en', 'Welcome {{guest_name}}')",

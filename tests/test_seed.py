@@ -17,12 +17,12 @@ def test_seed_loads_a_usable_demo_tenant(db: psycopg.Connection[Any]) -> None:
         ("Second Hotel Group", "second-hotel-webhook-key"),
     ], "the demo hotel, and a second one to see isolation by hand"
     context = db.execute(
-        "select auth_scheme, cardinality(secrets) from public.webhook_auth_context_v1('pms', 'generic', %s)",
+        "select auth_scheme, cardinality(secrets) from internal.webhook_auth_context_v1('pms', 'generic', %s)",
         ("demo-hotel-webhook-key",),
     ).fetchall()
     assert context == [("standard_webhooks", 1)], "the demo PMS can sign webhooks"
     waha = db.execute(
-        "select api_key, session_status from public.waha_connection_v1('d1000000-0000-4000-8000-000000000001')"
+        "select api_key, session_status from internal.waha_connection_v1('d1000000-0000-4000-8000-000000000001')"
     ).fetchall()
     assert waha == [("demo-waha-api-key", "STOPPED")], "linked through waha-session, not assumed"
     rules = db.execute("select count(*) from public.automation_rules where is_active").fetchone()

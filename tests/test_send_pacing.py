@@ -21,10 +21,10 @@ def test_one_message_per_session_per_claim_and_gap_respected(db: psycopg.Connect
         for _ in range(3):
             factory.message(tenant)
 
-    first = db.execute("select tenant_id from public.claim_messages_v2('w1', 100)").fetchall()
+    first = db.execute("select tenant_id from internal.claim_messages_v2('w1', 100)").fetchall()
     assert sorted(r[0] for r in first) == sorted([a.id, b.id]), "one message per session"
 
-    second = db.execute("select tenant_id from public.claim_messages_v2('w2', 100)").fetchall()
+    second = db.execute("select tenant_id from internal.claim_messages_v2('w2', 100)").fetchall()
     assert second == [], "another replica must wait for the sessions' gap too"
 
     gaps = db.execute(
@@ -34,7 +34,7 @@ def test_one_message_per_session_per_claim_and_gap_respected(db: psycopg.Connect
         assert dt.timedelta(seconds=2) <= gap <= dt.timedelta(seconds=4)
 
     db.execute("update public.waha_configurations set next_send_at = now() where tenant_id = %s", (a.id,))
-    third = db.execute("select tenant_id from public.claim_messages_v2('w2', 100)").fetchall()
+    third = db.execute("select tenant_id from internal.claim_messages_v2('w2', 100)").fetchall()
     assert [r[0] for r in third] == [a.id], "a session sends again once its gap has passed"
 
 
@@ -43,9 +43,9 @@ def test_next_message_due_names_the_pacing_deadline(db: psycopg.Connection[Any],
     factory.waha_configuration(tenant)
     factory.message(tenant)
     factory.message(tenant)
-    db.execute("select public.claim_messages_v2('w', 10)")
+    db.execute("select internal.claim_messages_v2('w', 10)")
     due, next_send = db.execute(
-        "select public.next_message_due_v1(), next_send_at from public.waha_configurations"
+        "select internal.next_message_due_v1(), next_send_at from public.waha_configurations"
     ).fetchone() or (None, None)
     assert due == next_send, "the second message waits for the session's gap"
 
@@ -56,7 +56,7 @@ def test_paused_and_idle_sessions_are_not_touched(db: psycopg.Connection[Any], f
     factory.waha_configuration(idle)
     factory.message(paused)
     before = db.execute("select tenant_id, next_send_at from public.waha_configurations order by 1").fetchall()
-    assert db.execute("select * from public.claim_messages_v2('w', 10)").fetchall() == []
+    assert db.execute("select * from internal.claim_messages_v2('w', 10)").fetchall() == []
     after = db.execute("select tenant_id, next_send_at from public.waha_configurations order by 1").fetchall()
     assert before == after
 
@@ -67,12 +67,12 @@ def test_the_gap_counts_from_the_send_not_the_claim(db: psycopg.Connection[Any],
     db.execute("update public.waha_configurations set send_gap_min_ms = 2000, send_gap_max_ms = 4000")
     first, _ = factory.message(tenant), factory.message(tenant)
 
-    assert len(db.execute("select id from public.claim_messages_v3('w1', 10, '1 minute')").fetchall()) == 1
+    assert len(db.execute("select id from internal.claim_messages_v3('w1', 10, '1 minute')").fetchall()) == 1
     (held,) = db.execute("select next_send_at - now() from public.waha_configurations").fetchone() or (None,)
     assert held is not None and held > dt.timedelta(seconds=50), "the session is held for the lease while in flight"
-    assert db.execute("select id from public.claim_messages_v3('w2', 10, '1 minute')").fetchall() == []
+    assert db.execute("select id from internal.claim_messages_v3('w2', 10, '1 minute')").fetchall() == []
 
-    db.execute("select public.mark_message_sent_v1(%s, 'w1', 'true_1@c.us_A')", (first,))
+    db.execute("select internal.mark_message_sent_v1(%s, 'w1', 'true_1@c.us_A')", (first,))
     (gap,) = db.execute("select next_send_at - now() from public.waha_configurations").fetchone() or (None,)
     assert gap is not None and dt.timedelta(seconds=2) <= gap <= dt.timedelta(seconds=4), "paced from the send"
 
@@ -86,7 +86,7 @@ def test_a_message_settled_without_sending_frees_the_session_at_once(
     message = factory.message(tenant)
     factory.message(tenant)
 
-    db.execute("select public.claim_messages_v3('w1', 10, '1 minute')")
-    db.execute("select public.release_messages_v1(array[%s]::bigint[], 'w1', 'shutting down')", (message,))
+    db.execute("select internal.claim_messages_v3('w1', 10, '1 minute')")
+    db.execute("select internal.release_messages_v1(array[%s]::bigint[], 'w1', 'shutting down')", (message,))
 
-    assert len(db.execute("select id from public.claim_messages_v3('w2', 10, '1 minute')").fetchall()) == 1
+    assert len(db.execute("select id from internal.claim_messages_v3('w2', 10, '1 minute')").fetchall()) == 1

@@ -79,7 +79,7 @@ async def test_first_connection_brings_in_5000_reservations_page_by_page(
     assert state["sync_cursor"] == job["cursor_to"]
 
     # The same sync again changes nothing.
-    db.execute("select public.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
     await drain(pool, http, fast_registry())
     again = jobs(db)[-1]
     assert (again["status"], again["created_count"], again["updated_count"], again["unchanged_count"]) == (
@@ -108,7 +108,7 @@ async def test_an_incremental_sync_after_a_two_hour_outage_recovers_exactly_the_
     pms.put(*(booking(100 + n, last_good + dt.timedelta(minutes=30 + n)) for n in range(3)))
 
     # The scheduled sync fails: the configuration is failing, the cursor stays.
-    db.execute("select public.enqueue_sync_v1(%s, 'incremental', 'schedule')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'incremental', 'schedule')", (config,))
     await drain(pool, http, fast_registry())
     failed = jobs(db)[-1]
     assert (failed["kind"], failed["status"]) == ("incremental", "failed")
@@ -119,7 +119,7 @@ async def test_an_incremental_sync_after_a_two_hour_outage_recovers_exactly_the_
 
     # The PMS answers again: a webhook's reservation fetch is the first success ...
     pms.come_back()
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', 'G-00039', 'req-hook')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', 'G-00039', 'req-hook')", (config,))
     assert await drain(pool, http, fast_registry()) == 2
 
     # ... and it starts a recovery sync from the last good cursor, which closes the gap.
@@ -147,7 +147,7 @@ async def test_revoked_credentials_mark_the_configuration_failing_without_a_retr
     pms.revoke(KEY)
     before = len(pms.log)
 
-    db.execute("select public.enqueue_sync_v1(%s, 'incremental', 'schedule')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'incremental', 'schedule')", (config,))
     await drain(pool, http, fast_registry())
     job = jobs(db)[-1]
     assert job["status"] == "failed"
@@ -161,7 +161,7 @@ async def test_revoked_credentials_mark_the_configuration_failing_without_a_retr
     # Nothing keeps knocking: the schedule skips it and webhook fetches are not attempted.
     db.execute("update public.sync_jobs set requested_at = now() - interval '1 day'")
     assert await schedule_due_syncs(pool) == 0
-    db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', 'G-00001', 'req-x')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', 'G-00001', 'req-x')", (config,))
     await drain(pool, http, fast_registry())
     assert jobs(db)[-1]["error"].startswith("not attempted, syncs are paused: generic rejected the credentials")
     assert len(pms.log) == before + 1
@@ -272,7 +272,7 @@ async def test_a_sync_and_concurrent_webhooks_converge_on_the_newest_version(
     # And the other order: late webhooks with the older version after the sync stored the newer.
     pms.before_page = None
     pms.put(*newer.values())
-    db.execute("select public.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
+    db.execute("select internal.enqueue_sync_v1(%s, 'full', 'manual')", (config,))
     await drain(pool, http, fast_registry())
     for n in range(30):
         late = {"type": "reservation.updated", "timestamp": old.isoformat(), "data": canonical(booking(n, old))}
@@ -292,7 +292,7 @@ async def test_two_workers_never_run_syncs_of_one_configuration_at_once(
         slow.put(*(booking(n, NOW - dt.timedelta(days=1)) for n in range(5)))
         config = configure(db, tenant.id, "generic", slow.base_url, {"api_key": KEY})
         for n in range(5):
-            db.execute("select public.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, f"G-{n:05d}"))
+            db.execute("select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', %s)", (config, f"G-{n:05d}"))
         registry = fast_registry()
         settings = SyncSettings(merge_limit=0)
         results = await asyncio.gather(

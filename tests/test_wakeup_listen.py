@@ -54,7 +54,7 @@ def listeners(db: psycopg.Connection[Any]) -> list[int]:
 def ingest(db: psycopg.Connection[Any], tenant: Tenant, event_id: str) -> None:
     event = {"event_id": event_id, "event_type": "reservation.created", "payload": {"type": "reservation.created"}}
     db.execute(
-        "select count(*) from public.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb, null)",
+        "select count(*) from internal.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb, null)",
         (tenant.id, json.dumps([event])),
     )
 
@@ -128,7 +128,7 @@ async def test_each_channel_wakes_its_own_queue(clean_db: str, db: psycopg.Conne
         assert woken(source.signals) == {"message_logs"}
 
         settle(source.signals)
-        db.execute("select public.enqueue_sync_v1(%s, 'incremental', 'manual')", (pms,))
+        db.execute("select internal.enqueue_sync_v1(%s, 'incremental', 'manual')", (pms,))
         await eventually(lambda: bool(woken(source.signals)))
         assert woken(source.signals) == {"sync_jobs"}
 
@@ -175,7 +175,8 @@ async def test_a_writer_that_wakes_its_own_sender_plans_messages_without_notify(
         await eventually(lambda: source.connected)
         settle(source.signals)
         db.execute(
-            "select * from public.upsert_reservation_v2(%s, %s::jsonb, null, null, false)", (tenant.id, booking("Q-1"))
+            "select * from internal.upsert_reservation_v2(%s, %s::jsonb, null, null, false)",
+            (tenant.id, booking("Q-1")),
         )
         assert db.execute(due).fetchone() == (1,), "the confirmation is planned and due"
         # Notifications arrive in commit order: once this one is here, one from the upsert would be too.
@@ -184,7 +185,7 @@ async def test_a_writer_that_wakes_its_own_sender_plans_messages_without_notify(
         assert woken(source.signals) == {"inbound_events"}, "the upsert sent no notification"
 
         settle(source.signals)
-        db.execute("select * from public.upsert_reservation_v2(%s, %s::jsonb)", (tenant.id, booking("Q-2")))
+        db.execute("select * from internal.upsert_reservation_v2(%s, %s::jsonb)", (tenant.id, booking("Q-2")))
         await eventually(lambda: bool(woken(source.signals)))
         assert woken(source.signals) == {"message_logs"}, "by default the upsert notifies, as v1 does"
 

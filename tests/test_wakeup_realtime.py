@@ -87,7 +87,7 @@ def ingest(db: psycopg.Connection[Any], tenant: Tenant, event_id: str) -> None:
     body = {"type": "reservation.created", "timestamp": "2026-11-26T10:00:00Z", "data": reservation}
     events = [{"event_id": event_id, "event_type": "reservation.created", "payload": body}]
     db.execute(
-        "select count(*) from public.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb, null)",
+        "select count(*) from internal.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb, null)",
         (tenant.id, json.dumps(events)),
     )
 

@@ -33,7 +33,7 @@ def ingest(
     db: psycopg.Connection[Any], tenant: Tenant, source: str, provider: str, events: list[dict[str, Any]]
 ) -> None:
     db.execute(
-        "select * from public.ingest_inbound_events_v1(%s, %s, %s, %s::jsonb, 'req-test')",
+        "select * from internal.ingest_inbound_events_v1(%s, %s, %s, %s::jsonb, 'req-test')",
         (tenant.id, source, provider, json.dumps(events)),
     )
 
@@ -130,8 +130,8 @@ async def test_ack_advances_delivery_and_never_goes_back(
     tenant = factory.tenant()
     factory.waha_configuration(tenant)
     message = factory.message(tenant, status="queued")
-    db.execute("select public.claim_messages_v1('w', 10)")
-    db.execute("select public.mark_message_sent_v1(%s, 'w', 'true_14155550100@c.us_ABC')", (message,))
+    db.execute("select internal.claim_messages_v1('w', 10)")
+    db.execute("select internal.mark_message_sent_v1(%s, 'w', 'true_14155550100@c.us_ABC')", (message,))
 
     ingest(db, tenant, "waha", "waha", [waha_event("message.ack", {"id": "true_14155550100@c.us_ABC", "ack": 3})])
     await processor.run_batch()

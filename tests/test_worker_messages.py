@@ -105,7 +105,7 @@ def book(db: psycopg.Connection[Any], tenant: Tenant, phone: str = GUEST_PHONE, 
         "guest": {"full_name": "Ada Lovelace", "phone": phone, "language": "en"},
     }
     db.execute(
-        "select public.upsert_reservation_v1(%s, %s::jsonb, %s)", (tenant.id, json.dumps(reservation), request_id)
+        "select internal.upsert_reservation_v1(%s, %s::jsonb, %s)", (tenant.id, json.dumps(reservation), request_id)
     )
     # Quiet hours would defer the message to the morning; the tests send now.
     db.execute("update public.properties set quiet_hours_start = '00:00', quiet_hours_end = '00:00'")
@@ -267,6 +267,29 @@ async def test_waha_down_then_back(
 
     await waha.start()  # back, its session WORKING all along: no webhook will say so
     assert await watchdog.check_paused() == 1
+    await sender.run_batch()
+    assert messages(db)[0]["status"] == "sent"
+
+
+async def test_a_pause_by_hand_stops_sending_until_resumed_and_the_watchdog_leaves_it(
+    db: psycopg.Connection[Any],
+    factory: Factory,
+    waha: WahaSimulator,
+    sender: MessageSender,
+    pool: Pool,
+    waha_http: aiohttp.ClientSession,
+) -> None:
+    tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
+    book(db, tenant)
+    db.execute("select public.pause_tenant_sends(%s, 'checking the new templates')", (tenant.id,))
+
+    assert await sender.run_batch() == 0, "a held tenant's message was claimed"
+    watchdog = SessionWatchdog(pool, WahaClient(waha_http), min_age_seconds=0)
+    assert await watchdog.check_paused() == 0, "the watchdog lifted a pause made by hand"
+    assert paused(db) == "held: checking the new templates"
+    assert messages(db)[0]["status"] == "scheduled"
+
+    db.execute("select public.resume_tenant_sends(%s)", (tenant.id,))
     await sender.run_batch()
     assert messages(db)[0]["status"] == "sent"
 

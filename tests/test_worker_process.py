@@ -86,7 +86,7 @@ def post_bookings(db: psycopg.Connection[Any], tenant: Tenant, count: int) -> No
         body = {"type": "reservation.created", "timestamp": "2026-11-26T10:00:00Z", "data": reservation}
         events.append({"event_id": f"evt-{i}", "event_type": "reservation.created", "payload": body})
     db.execute(
-        "select count(*) from public.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb, 'req-proc')",
+        "select count(*) from internal.ingest_inbound_events_v1(%s, 'pms', 'generic', %s::jsonb, 'req-proc')",
         (tenant.id, json.dumps(events)),
     )
 

@@ -49,9 +49,9 @@ select throws_ok(
   'nor the stored PMS credentials'
 );
 select throws_ok(
-  $$select * from public.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')$$,
+  $$select * from internal.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')$$,
   '42501',
-  'permission denied for function webhook_auth_context_v1',
+  'permission denied for schema internal',
   'nor through the service lookup'
 );
 select isnt(
@@ -65,17 +65,17 @@ select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000b", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.rotate_pms_webhook_secret('30000000-0000-0000-0000-00000000000a')$$,
-  '42501',
-  'permission denied for tenant 10000000-0000-0000-0000-00000000000a',
-  'staff cannot rotate secrets'
+  'P0002',
+  'PMS configuration not found or not accessible',
+  'staff cannot rotate secrets (answered as for a missing configuration)'
 );
 select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000c", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.set_pms_credentials('30000000-0000-0000-0000-00000000000a', '{"api_key": "evil"}')$$,
-  '42501',
-  'permission denied for tenant 10000000-0000-0000-0000-00000000000a',
-  'the owner of B cannot overwrite A''s credentials'
+  'P0002',
+  'PMS configuration not found or not accessible',
+  'the owner of B cannot overwrite A''s credentials, nor learn that they exist'
 );
 
 -- ---- rotation keeps the previous secret valid for the grace period ----------------------------
@@ -83,14 +83,14 @@ reset role;
 select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a',
   'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ==', '1 hour');
 select is(
-  (select secrets from public.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
+  (select secrets from internal.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
   array['whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ==', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
   'after rotation the new and the previous secret are both active, newest first'
 );
 select public.set_pms_webhook_secret('30000000-0000-0000-0000-00000000000a',
   'whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', '1 hour');
 select is(
-  (select secrets from public.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
+  (select secrets from internal.webhook_auth_context_v1('pms', 'guesty', 'hotel-a-webhook-key-0001')),
   array['whsec_dGhpcmQtc2VjcmV0LWZvci1ob3RlbC1h', 'whsec_bmV3LXNlY3JldC1mb3ItaG90ZWwtYQ=='],
   'a second rotation retires the oldest at once: never more than two active'
 );

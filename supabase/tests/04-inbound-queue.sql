@@ -16,7 +16,7 @@ insert into public.tenant_members (tenant_id, user_id, role) values
 
 -- Idempotent ingest ----------------------------------------------------------------------------
 select results_eq(
-  $$select event_id, duplicate from public.ingest_inbound_events_v1(
+  $$select event_id, duplicate from internal.ingest_inbound_events_v1(
       '10000000-0000-0000-0000-00000000000a', 'pms', 'generic',
       '[{"event_id": "evt-1", "event_type": "reservation.created", "payload": {"n": 1}},
         {"event_id": "evt-2", "event_type": "reservation.updated", "payload": {"n": 2}}]', 'req-1')$$,
@@ -24,7 +24,7 @@ select results_eq(
   'two new events are stored'
 );
 select results_eq(
-  $$select event_id, duplicate from public.ingest_inbound_events_v1(
+  $$select event_id, duplicate from internal.ingest_inbound_events_v1(
       '10000000-0000-0000-0000-00000000000a', 'pms', 'generic',
       '[{"event_id": "evt-1", "event_type": "reservation.created", "payload": {"n": 99}}]', 'req-2')$$,
   $$values ('evt-1', true)$$,
@@ -36,7 +36,7 @@ select is(
   'and the stored event is left as it was'
 );
 select is(
-  (select count(*)::int from public.ingest_inbound_events_v1(
+  (select count(*)::int from internal.ingest_inbound_events_v1(
       '10000000-0000-0000-0000-00000000000b', 'pms', 'generic',
       '[{"event_id": "evt-1", "event_type": "reservation.created", "payload": {}}]', null)
    where not duplicate),
@@ -52,23 +52,23 @@ select is(
 
 -- Claim, lease, complete ----------------------------------------------------------------------
 select is(
-  (select count(*)::int from public.claim_inbound_events_v1('worker-1', 2, '1 minute')),
+  (select count(*)::int from internal.claim_inbound_events_v1('worker-1', 2, '1 minute')),
   2,
   'a worker claims a batch of due events'
 );
 select is(
-  (select count(*)::int from public.claim_inbound_events_v1('worker-2', 10, '1 minute')),
+  (select count(*)::int from internal.claim_inbound_events_v1('worker-2', 10, '1 minute')),
   1,
   'a second worker gets only what is left'
 );
 select is(
-  (select count(*)::int from public.complete_inbound_events_v1(
+  (select count(*)::int from internal.complete_inbound_events_v1(
      array(select id from public.inbound_events where lease_owner = 'worker-1'), 'worker-2')),
   0,
   'a worker cannot complete rows it does not hold'
 );
 select is(
-  (select count(*)::int from public.complete_inbound_events_v1(
+  (select count(*)::int from internal.complete_inbound_events_v1(
      array(select id from public.inbound_events where lease_owner = 'worker-1'), 'worker-1')),
   2,
   'the lease holder completes them'
@@ -78,7 +78,7 @@ select is(
 update public.inbound_events set max_attempts = 3
 where tenant_id = '10000000-0000-0000-0000-00000000000b';
 select is(
-  public.fail_inbound_event_v1(
+  internal.fail_inbound_event_v1(
     (select id from public.inbound_events where lease_owner = 'worker-2'), 'worker-2', 'PMS timeout', true),
   'pending'::public.inbound_event_status,
   'a retryable failure goes back to pending'
@@ -90,25 +90,25 @@ select ok(
 );
 -- Attempts 2 and 3.
 update public.inbound_events set next_attempt_at = now() where tenant_id = '10000000-0000-0000-0000-00000000000b';
-select public.claim_inbound_events_v1('worker-2', 10, '1 minute');
-select public.fail_inbound_event_v1(
+select internal.claim_inbound_events_v1('worker-2', 10, '1 minute');
+select internal.fail_inbound_event_v1(
   (select id from public.inbound_events where lease_owner = 'worker-2'), 'worker-2', 'PMS timeout', true);
 update public.inbound_events set next_attempt_at = now() where tenant_id = '10000000-0000-0000-0000-00000000000b';
-select public.claim_inbound_events_v1('worker-2', 10, '1 minute');
+select internal.claim_inbound_events_v1('worker-2', 10, '1 minute');
 select is(
-  public.fail_inbound_event_v1(
+  internal.fail_inbound_event_v1(
     (select id from public.inbound_events where lease_owner = 'worker-2'), 'worker-2', 'PMS timeout', true),
   'dead'::public.inbound_event_status,
   'the third failure of three allowed attempts dead-letters the event'
 );
 
 -- An expired lease is reclaimed -------------------------------------------------------------
-select public.ingest_inbound_events_v1('10000000-0000-0000-0000-00000000000a', 'waha', 'waha',
+select internal.ingest_inbound_events_v1('10000000-0000-0000-0000-00000000000a', 'waha', 'waha',
   '[{"event_id": "ack-1", "event_type": "message.ack", "payload": {}}]', null);
-select public.claim_inbound_events_v1('crashed-worker', 10, '1 minute');
+select internal.claim_inbound_events_v1('crashed-worker', 10, '1 minute');
 update public.inbound_events set lease_expires_at = now() - interval '1 second' where lease_owner = 'crashed-worker';
 select results_eq(
-  $$select event_id, lease_owner from public.claim_inbound_events_v1('worker-3', 10, '1 minute')$$,
+  $$select event_id, lease_owner from internal.claim_inbound_events_v1('worker-3', 10, '1 minute')$$,
   $$values ('ack-1', 'worker-3')$$,
   'a row whose worker died is claimed again after its lease'
 );
@@ -121,9 +121,9 @@ select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000a", "role": "authenticated"}', true);
 select throws_ok(
   $$select public.replay_inbound_event(current_setting('test.dead_event')::bigint)$$,
-  '42501',
-  null,
-  'the owner of A cannot replay B''s events'
+  'P0002',
+  'inbound event not found or not accessible',
+  'the owner of A cannot replay B''s events, and is answered as for a missing one'
 );
 select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-00000000000c", "role": "authenticated"}', true);

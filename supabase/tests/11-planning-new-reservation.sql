@@ -47,7 +47,7 @@ insert into public.guests (tenant_id, full_name, phone_e164, language, whatsapp_
 create function pg_temp.book(p_id text, p_property text, p_arrival date, p_departure date,
                              p_guest jsonb, p_status text default 'confirmed')
 returns uuid language sql as $$
-  select reservation_id from public.upsert_reservation_v1(
+  select reservation_id from internal.upsert_reservation_v1(
     '10000000-0000-0000-0000-00000000000a',
     jsonb_build_object('provider', 'generic', 'pms_reservation_id', p_id, 'pms_property_id', p_property,
       'status', p_status, 'arrival_date', p_arrival, 'departure_date', p_departure,

@@ -26,7 +26,7 @@ create temporary sequence version;
 create function pg_temp.save(p_status text, p_property text, p_arrival date, p_departure date,
                              p_phone text, p_request text)
 returns text language sql as $$
-  select outcome from public.upsert_reservation_v1(
+  select outcome from internal.upsert_reservation_v1(
     '10000000-0000-0000-0000-00000000000a',
     jsonb_build_object('provider', 'generic', 'pms_reservation_id', 'R1', 'pms_property_id', p_property,
       'status', p_status, 'arrival_date', p_arrival, 'departure_date', p_departure,
@@ -178,7 +178,7 @@ select is(
   0, 'every scheduled row is claimable exactly at its send time');
 
 -- The booking confirmation of a reservation created straight into a stay already over ------------
-select is((select outcome from public.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
+select is((select outcome from internal.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
   '{"provider": "generic", "pms_reservation_id": "OLD", "pms_property_id": "BER", "status": "checked_out",
     "arrival_date": "2026-01-10", "departure_date": "2026-01-12", "pms_updated_at": "2026-01-12T10:00:00Z",
     "guest": {"full_name": "Olga", "phone": "+4915100000099"}}')), 'created', 'a past stay imported by a sync');

@@ -17,11 +17,11 @@ insert into public.automation_rules (id, tenant_id, name, trigger, offset_days, 
   ('30000000-0000-0000-0000-000000000002', '10000000-0000-0000-0000-00000000000a', 'pre', 'before_arrival', 3, '10:00', 'pre_arrival'),
   ('30000000-0000-0000-0000-000000000003', '10000000-0000-0000-0000-00000000000a', 'arr', 'arrival_day', 0, '14:00', 'welcome');
 
-select public.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
+select internal.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
   '{"provider": "generic", "pms_reservation_id": "R1", "pms_property_id": "BER", "status": "confirmed",
     "arrival_date": "2035-06-10", "departure_date": "2035-06-13", "pms_updated_at": "2026-11-26T10:00:00Z",
     "guest": {"full_name": "Ada", "phone": "+4915100000001", "language": "en"}}');
-select public.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
+select internal.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
   '{"provider": "generic", "pms_reservation_id": "PAST", "pms_property_id": "BER", "status": "checked_out",
     "arrival_date": "2026-01-10", "departure_date": "2026-01-12", "pms_updated_at": "2026-11-26T10:00:00Z",
     "guest": {"full_name": "Paul", "phone": "+4915100000002", "language": "en"}}');

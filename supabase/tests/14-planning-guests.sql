@@ -21,7 +21,7 @@ insert into public.automation_rules (tenant_id, name, trigger, offset_days, send
 
 create function pg_temp.book(p_tenant uuid, p_property text, p_id text, p_guest jsonb) returns uuid
 language sql as $$
-  select reservation_id from public.upsert_reservation_v1(p_tenant,
+  select reservation_id from internal.upsert_reservation_v1(p_tenant,
     jsonb_build_object('provider', 'generic', 'pms_reservation_id', p_id, 'pms_property_id', p_property,
       'status', 'confirmed', 'arrival_date', '2035-06-10', 'departure_date', '2035-06-13',
       'pms_updated_at', '2026-11-26T10:00:00Z', 'guest', p_guest))
@@ -47,7 +47,7 @@ update public.message_logs set status = 'sent', waha_message_id = 'wamid-1', lea
 where status = 'sending';
 
 -- STOP ------------------------------------------------------------------------------------------------
-select is(public.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915100000001', 'replied STOP'), true,
+select is(internal.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915100000001', 'replied STOP'), true,
   'a guest who replies STOP is opted out');
 select results_eq(
   $$select whatsapp_opt_in, opt_out_reason, opted_out_at is not null from public.guests
@@ -60,11 +60,11 @@ select is(
   (select distinct last_error from public.message_logs where status = 'cancelled'),
   'guest opted out of WhatsApp messages', 'the reason is on the message');
 select is(pg_temp.statuses('RB'), array['scheduled'], 'the same number at another hotel is another guest');
-select is(public.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915100000001', 'again'), false,
+select is(internal.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915100000001', 'again'), false,
   'a second STOP changes nothing');
-select is(public.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915199999999', null), false,
+select is(internal.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915199999999', null), false,
   'an unknown number opts nobody out');
-select is(public.opt_out_guest_v1('10000000-0000-0000-0000-00000000000b', '4915100000001@c.us', null), true,
+select is(internal.opt_out_guest_v1('10000000-0000-0000-0000-00000000000b', '4915100000001@c.us', null), true,
   'the WhatsApp chat id form of the number is understood');
 select is(pg_temp.statuses('RB'), array['cancelled'], 'and cancels that guest''s messages');
 

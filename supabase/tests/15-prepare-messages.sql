@@ -1,7 +1,7 @@
 -- prepare_messages_v1: right after a claim, the worker gets the messages to send now, rendered
 -- with the guest's current data; the ones that can no longer go out are settled with the reason.
 begin;
-select plan(30);
+select plan(31);
 
 set local timezone = 'UTC';
 
@@ -29,7 +29,7 @@ create temporary sequence version;
 create function pg_temp.save(p_id text, p_property text, p_status text, p_guest jsonb,
                              p_arrival date default '2035-06-10') returns uuid
 language sql as $$
-  select reservation_id from public.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
+  select reservation_id from internal.upsert_reservation_v1('10000000-0000-0000-0000-00000000000a',
     jsonb_build_object('provider', 'generic', 'pms_reservation_id', p_id, 'pms_property_id', p_property,
       'status', p_status, 'arrival_date', p_arrival, 'departure_date', p_arrival + 3,
       'pms_updated_at', '2026-11-26T00:00:00Z'::timestamptz + nextval('pg_temp.version') * interval '1 minute',
@@ -66,13 +66,13 @@ insert into public.message_logs (tenant_id, template_key, dedupe_key, to_phone, 
 -- The worker claims what is due: every booking confirmation at U (at Q it waits for the quiet
 -- hours to end) and the two hand-written messages.
 create temporary table claimed on commit drop as
-select id from public.claim_messages_v1('w1', 100, '2 minutes', 100);
+select id from internal.claim_messages_v1('w1', 100, '2 minutes', 100);
 select is((select count(*)::int from claimed), 8, 'the worker claims the due messages');
 select is((pg_temp.msg('R6', 'conf')).scheduled_for, now() + interval '1 hour', 'the one in quiet hours was not due');
 
 -- Between claim and prepare, the world moves on.
 update public.guests set full_name = 'Ada Byron', phone_e164 = '+4915100000099', language = 'de' where full_name = 'Ada Lovelace';
-select public.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915100000002', 'STOP');
+select internal.opt_out_guest_v1('10000000-0000-0000-0000-00000000000a', '+4915100000002', 'STOP');
 update public.guests set phone_e164 = null where full_name = 'Cy';
 select pg_temp.save('R4', 'U', 'cancelled', '{"full_name": "Di", "phone": "+4915100000004"}');
 select pg_temp.save('R5', 'U', 'no_show', '{"full_name": "Ed", "phone": "+4915100000005"}');
@@ -81,7 +81,7 @@ update public.message_logs set lease_owner = 'w2' where id = (pg_temp.msg('R7', 
 select pg_temp.hold((pg_temp.msg('R6', 'conf')).id);
 
 insert into returned
-select * from public.prepare_messages_v1(array(select id from claimed) || (pg_temp.msg('R6', 'conf')).id, 'w1');
+select * from internal.prepare_messages_v1(array(select id from claimed) || (pg_temp.msg('R6', 'conf')).id, 'w1');
 
 -- What goes out ----------------------------------------------------------------------------------
 select results_eq($$select to_phone, body, language from returned order by id$$,
@@ -122,10 +122,14 @@ select is((select count(*)::int from returned), 2, 'nothing else is returned');
 -- An admin resends a pre-arrival message after the guest arrived.
 select pg_temp.save('R8', 'U', 'checked_in', '{"full_name": "Hal", "phone": "+4915100000008"}', current_date - 1);
 select is((pg_temp.msg('R8', 'pre')).status, 'skipped', 'arrived yesterday: the pre-arrival message was skipped');
-select public.resend_message((pg_temp.msg('R8', 'pre')).id);
+select throws_ok(format('select public.resend_message(%s)', (pg_temp.msg('R8', 'pre')).id),
+  '23514', format('message %s cannot be sent: too late, the guest has already arrived', (pg_temp.msg('R8', 'pre')).id),
+  'resending it is refused with the reason');
+-- A row queued before the guest arrived and claimed after.
+update public.message_logs set status = 'queued', next_attempt_at = now() where id = (pg_temp.msg('R8', 'pre')).id;
 select pg_temp.hold((pg_temp.msg('R8', 'pre')).id);
-select is((select count(*)::int from public.prepare_messages_v1(array[(pg_temp.msg('R8', 'pre')).id], 'w1')), 0,
-  'resent after arrival, it does not go out');
+select is((select count(*)::int from internal.prepare_messages_v1(array[(pg_temp.msg('R8', 'pre')).id], 'w1')), 0,
+  'queued before arrival, claimed after: it does not go out');
 select results_eq($$select status::text, last_error from public.message_logs where id = (pg_temp.msg('R8', 'pre')).id$$,
   $$values ('skipped', 'too late: the guest has already arrived')$$,
   'it is skipped as too late');
@@ -137,7 +141,7 @@ update public.automation_rules set is_active = false where name = 'pre';
 select pg_temp.hold((pg_temp.msg('R1', 'arr')).id);
 delete from public.message_templates where key = 'welcome';
 select is(
-  (select count(*)::int from public.prepare_messages_v1(array[
+  (select count(*)::int from internal.prepare_messages_v1(array[
      (pg_temp.msg('R4', 'canc')).id, (pg_temp.msg('R1', 'pre')).id, (pg_temp.msg('R1', 'arr')).id], 'w1')),
   0, 'none of these can go out any more');
 select results_eq($$select status::text, last_error from public.message_logs where id = (pg_temp.msg('R4', 'canc')).id$$,
@@ -151,13 +155,13 @@ select results_eq($$select status::text, last_error from public.message_logs whe
   'its template was deleted: skipped');
 
 -- Rules of the call ------------------------------------------------------------------------------------
-select is((select count(*)::int from public.prepare_messages_v1(array[(pg_temp.msg('R7', 'conf')).id], 'w1')), 0,
+select is((select count(*)::int from internal.prepare_messages_v1(array[(pg_temp.msg('R7', 'conf')).id], 'w1')), 0,
   'a worker cannot prepare rows another worker holds');
 select results_eq($$select status::text, lease_owner from public.message_logs where id = (pg_temp.msg('R7', 'conf')).id$$,
   $$values ('sending', 'w2')$$, 'and they are left alone');
-select is((select count(*)::int from public.prepare_messages_v1(array[(pg_temp.msg('R2', 'conf')).id], 'w1')), 0,
+select is((select count(*)::int from internal.prepare_messages_v1(array[(pg_temp.msg('R2', 'conf')).id], 'w1')), 0,
   'rows not being sent are ignored');
-select is((select count(*)::int from public.prepare_messages_v1('{}', 'w1')), 0, 'an empty batch is fine');
+select is((select count(*)::int from internal.prepare_messages_v1('{}', 'w1')), 0, 'an empty batch is fine');
 select is(
   (select count(*)::int from public.message_logs where (status = 'sending') <> (lease_owner is not null)),
   0, 'only rows being sent hold a lease');
@@ -165,17 +169,17 @@ select is(
 -- Prepared twice (a worker retrying its call) gives the same answer ------------------------------------
 update public.message_logs set lease_owner = 'w1' where id = (pg_temp.msg('R7', 'conf')).id;
 select results_eq(
-  $$select * from public.prepare_messages_v1(array[(pg_temp.msg('R7', 'conf')).id], 'w1')$$,
-  $$select * from public.prepare_messages_v1(array[(pg_temp.msg('R7', 'conf')).id], 'w1')$$,
+  $$select * from internal.prepare_messages_v1(array[(pg_temp.msg('R7', 'conf')).id], 'w1')$$,
+  $$select * from internal.prepare_messages_v1(array[(pg_temp.msg('R7', 'conf')).id], 'w1')$$,
   'preparing the same claimed row twice returns the same message');
 
 -- A batch of a hundred, set-based ------------------------------------------------------------------------
 select pg_temp.save('B' || n, 'U', 'confirmed', jsonb_build_object('full_name', 'Guest ' || n, 'phone', '+49151200' || lpad(n::text, 5, '0')))
 from generate_series(1, 100) n;
 create temporary table batch on commit drop as
-select id from public.claim_messages_v1('w1', 500, '2 minutes', 500);
+select id from internal.claim_messages_v1('w1', 500, '2 minutes', 500);
 select cmp_ok((select count(*)::int from batch), '>=', 100, 'a hundred confirmations (and whatever else is due) claimed');
-select is((select count(*)::int from public.prepare_messages_v1(array(select id from batch), 'w1')),
+select is((select count(*)::int from internal.prepare_messages_v1(array(select id from batch), 'w1')),
   (select count(*)::int from batch), 'and all prepared in one call');
 select is(
   (select count(*)::int from public.message_logs m join batch b on b.id = m.id
@@ -183,9 +187,9 @@ select is(
   100, 'each rendered for its guest');
 
 -- Who may call it -----------------------------------------------------------------------------------------
-select ok(not has_function_privilege('authenticated', 'public.prepare_messages_v1(bigint[], text)', 'execute'),
+select ok(not has_function_privilege('authenticated', 'internal.prepare_messages_v1(bigint[], text)', 'execute'),
   'signed-in users cannot prepare messages');
-select ok(has_function_privilege('service_role', 'public.prepare_messages_v1(bigint[], text)', 'execute'),
+select ok(has_function_privilege('service_role', 'internal.prepare_messages_v1(bigint[], text)', 'execute'),
   'the worker (service_role) can');
 
 select * from finish();

@@ -87,12 +87,12 @@ select throws_ok(
   '42501', 'permission denied for function plan_messages',
   'nor call the planner');
 select throws_ok(
-  $$select * from public.prepare_messages_v1(array[1::bigint], 'w')$$,
-  '42501', 'permission denied for function prepare_messages_v1',
+  $$select * from internal.prepare_messages_v1(array[1::bigint], 'w')$$,
+  '42501', 'permission denied for schema internal',
   'nor the worker''s prepare function');
 select throws_ok(
-  $$select public.opt_out_guest_v1('10000000-0000-0000-0000-00000000000b', '+4915100000002', 'x')$$,
-  '42501', 'permission denied for function opt_out_guest_v1',
+  $$select internal.opt_out_guest_v1('10000000-0000-0000-0000-00000000000b', '+4915100000002', 'x')$$,
+  '42501', 'permission denied for schema internal',
   'nor opt guests out through the worker''s function');
 
 -- ---- as staff of A ---------------------------------------------------------------------------------
@@ -112,14 +112,14 @@ select results_eq($$select status::text from public.message_logs$$, $$values ('s
 
 -- ---- anon ---------------------------------------------------------------------------------------------
 set local role anon;
-select throws_ok($$select * from public.prepare_messages_v1(array[1::bigint], 'w')$$, '42501', null,
+select throws_ok($$select * from internal.prepare_messages_v1(array[1::bigint], 'w')$$, '42501', null,
   'anon cannot prepare messages');
 
 -- ---- as the worker ------------------------------------------------------------------------------------
 set local role service_role;
-select is(public.opt_out_guest_v1('10000000-0000-0000-0000-00000000000b', '+4915100000002', 'STOP'), true,
+select is(internal.opt_out_guest_v1('10000000-0000-0000-0000-00000000000b', '+4915100000002', 'STOP'), true,
   'the worker (service_role) opts a guest out');
-select is((select count(*)::int from public.prepare_messages_v1(array[]::bigint[], 'w')), 0,
+select is((select count(*)::int from internal.prepare_messages_v1(array[]::bigint[], 'w')), 0,
   'and may call prepare_messages_v1');
 
 reset role;

@@ -21,12 +21,12 @@ update public.message_logs set status = 'sending', attempts = 1, lease_owner = '
   lease_expires_at = now() + interval '2 minutes' where id = 903;
 
 select throws_ok(
-  $$ select * from public.mark_messages_sent_v1('w1', '{901,902}', '{a}', '{0,0}') $$,
+  $$ select * from internal.mark_messages_sent_v1('w1', '{901,902}', '{a}', '{0,0}') $$,
   '22023', null, 'arrays of different lengths are refused'
 );
 
 create temporary table marked on commit drop as
-select * from public.mark_messages_sent_v1(
+select * from internal.mark_messages_sent_v1(
   'w1', '{901,902,903}', '{true_a@c.us_K1,true_b@c.us_K2,true_b@c.us_K3}', '{500,0,0}');
 
 select is((select count(*)::int from marked), 2, 'only the messages leased to the caller are recorded');
@@ -58,7 +58,7 @@ select ok((select session_ready_in_ms between 1800 and 2050 from marked where id
   'and for a message accepted just now, the whole gap');
 
 select is(
-  (select count(*)::int from public.mark_messages_sent_v1('w1', '{901}', '{true_a@c.us_K1}', '{0}')),
+  (select count(*)::int from internal.mark_messages_sent_v1('w1', '{901}', '{true_a@c.us_K1}', '{0}')),
   0, 'recording the same send twice changes nothing'
 );
 

@@ -30,21 +30,21 @@ set next_send_at = clock_timestamp() - interval '1 second', gap_ends_at = clock_
 where tenant_id = '20000000-0000-0000-0000-00000000000c';
 
 select throws_ok(
-  $$ select * from public.claim_messages_v4('w1', 10, '2 minutes', '10 seconds') $$,
+  $$ select * from internal.claim_messages_v4('w1', 10, '2 minutes', '10 seconds') $$,
   '22023', null, 'a look-ahead longer than 5 s is refused'
 );
 select throws_ok(
-  $$ select * from public.claim_messages_v4('w1', 10, '5 seconds', '5 seconds') $$,
+  $$ select * from internal.claim_messages_v4('w1', 10, '5 seconds', '5 seconds') $$,
   '22023', null, 'so is one that is not shorter than the lease'
 );
 
 select is(
-  (select array_agg(id order by id) from public.claim_messages_v4('w1', 10, '2 minutes', '0')),
+  (select array_agg(id order by id) from internal.claim_messages_v4('w1', 10, '2 minutes', '0')),
   '{804}'::bigint[], 'without look-ahead only the session whose gap has passed is claimed'
 );
 
 create temporary table claimed on commit drop as
-select * from public.claim_messages_v4('w1', 10, '2 minutes', '1 second');
+select * from internal.claim_messages_v4('w1', 10, '2 minutes', '1 second');
 
 select is((select array_agg(id order by id) from claimed), '{801}'::bigint[],
   'with a second of look-ahead the session whose gap ends in 400 ms is claimed too, B''s is not');
@@ -55,7 +55,7 @@ select is((select status::text from public.message_logs where id = 802), 'queued
 select ok((select next_send_at > now() + interval '1 minute' from public.waha_configurations
            where tenant_id = '20000000-0000-0000-0000-00000000000a'),
   'the session is held while its message is out');
-select is((select count(*)::int from public.claim_messages_v4('w2', 10, '2 minutes', '1 second')), 0,
+select is((select count(*)::int from internal.claim_messages_v4('w2', 10, '2 minutes', '1 second')), 0,
   'another replica gets nothing of a held session');
 
 -- 804 was claimed without look-ahead at once: its wait is zero.
@@ -64,13 +64,13 @@ select is((select count(*)::int from public.message_logs where id = 804 and stat
 
 -- Handed back unsent (say, shutdown) while A's gap is still running: the session is not free
 -- before the gap's end.
-select is(public.release_messages_v1('{801}', 'w1', 'worker shut down'), 1, 'the message is handed back');
+select is(internal.release_messages_v1('{801}', 'w1', 'worker shut down'), 1, 'the message is handed back');
 select is((select next_send_at = gap_ends_at from public.waha_configurations
            where tenant_id = '20000000-0000-0000-0000-00000000000a'), true,
   'a hand-back frees the session at the end of its gap, not now');
 
 -- Handed back after the gap: free at once, as before.
-select is(public.release_messages_v1('{804}', 'w1', 'worker shut down'), 1, 'C''s message is handed back');
+select is(internal.release_messages_v1('{804}', 'w1', 'worker shut down'), 1, 'C''s message is handed back');
 select ok((select next_send_at = now() from public.waha_configurations
            where tenant_id = '20000000-0000-0000-0000-00000000000c'),
   'a session whose gap has passed is free at once');
@@ -78,7 +78,7 @@ select ok((select next_send_at = now() from public.waha_configurations
 -- Recorded as sent: a fresh gap from WAHA's answer, remembered as the gap's end.
 update public.message_logs set status = 'sending', attempts = 1, lease_owner = 'w1',
   lease_expires_at = now() + interval '2 minutes' where id = 804;
-select public.mark_messages_sent_v1('w1', '{804}', '{true_c@c.us_K4}', '{0}');
+select internal.mark_messages_sent_v1('w1', '{804}', '{true_c@c.us_K4}', '{0}');
 select ok((select w.gap_ends_at = w.next_send_at and w.next_send_at - m.sent_at = interval '2 seconds'
            from public.waha_configurations w join public.message_logs m on m.tenant_id = w.tenant_id
            where m.id = 804),

@@ -20,11 +20,11 @@ insert into public.pms_configurations (id, tenant_id, provider, auth_scheme, api
 -- ---- the schedule -----------------------------------------------------------------------------
 select is(
   (select schedule || ' ' || command from cron.job where jobname = 'pms-incremental-syncs'),
-  '* * * * * select public.schedule_pms_syncs_v1()',
+  '* * * * * select internal.schedule_pms_syncs_v1()',
   'pg_cron looks for due syncs every minute'
 );
 
-select is(public.schedule_pms_syncs_v1(), 0, 'a configuration without credentials is not synced');
+select is(internal.schedule_pms_syncs_v1(), 0, 'a configuration without credentials is not synced');
 
 select lives_ok(
   $$select public.set_pms_credentials('30000000-0000-0000-0000-0000000000a1', '{"client_id": "c", "client_secret": "s"}')$$,
@@ -35,10 +35,10 @@ select results_eq(
   $$values ('full', 'initial', 'pending')$$,
   'the first credentials start a full sync'
 );
-select is(public.schedule_pms_syncs_v1(), 0, 'a sync requested within the interval is enough');
+select is(internal.schedule_pms_syncs_v1(), 0, 'a sync requested within the interval is enough');
 
 update public.sync_jobs set requested_at = now() - interval '20 minutes';
-select is(public.schedule_pms_syncs_v1(), 1, 'after sync_interval_minutes another one is due');
+select is(internal.schedule_pms_syncs_v1(), 1, 'after sync_interval_minutes another one is due');
 select results_eq(
   $$select kind::text, trigger::text from public.sync_jobs where trigger = 'schedule'$$,
   $$values ('incremental', 'schedule')$$,
@@ -46,27 +46,27 @@ select results_eq(
 );
 update public.sync_jobs set requested_at = now() - interval '20 minutes';
 update public.pms_configurations set is_active = false where id = '30000000-0000-0000-0000-0000000000a1';
-select is(public.schedule_pms_syncs_v1(), 0, 'a switched-off configuration is not scheduled');
+select is(internal.schedule_pms_syncs_v1(), 0, 'a switched-off configuration is not scheduled');
 update public.pms_configurations set is_active = true where id = '30000000-0000-0000-0000-0000000000a1';
 delete from public.sync_jobs;
 
 -- ---- a run that meets rejected credentials ------------------------------------------------------
-select ok(public.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'incremental', 'schedule') is not null,
+select ok(internal.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'incremental', 'schedule') is not null,
   'a sync is requested');
-select is((select count(*)::int from public.claim_sync_job_v1('w-1', '1 minute')), 1, 'a worker claims the sync');
+select is((select count(*)::int from internal.claim_sync_job_v1('w-1', '1 minute')), 1, 'a worker claims the sync');
 select is(
-  (select count(*)::int from public.claim_sync_job_v1('w-2', '1 minute')),
+  (select count(*)::int from internal.claim_sync_job_v1('w-2', '1 minute')),
   0,
   'nothing else of the configuration runs meanwhile'
 );
 select is(
-  public.finish_pms_sync_v1(
+  internal.finish_pms_sync_v1(
     (select id from public.sync_jobs where status = 'running'), 'w-2', false, '{}', 'x', 'ok', now()),
   false,
   'only the lease holder ends the run'
 );
 select is(
-  public.finish_pms_sync_v1(
+  internal.finish_pms_sync_v1(
     (select id from public.sync_jobs where status = 'running'), 'w-1', false, '{"pages": 0}',
     'apaleo rejected the credentials (401) on GET reservations: invalid_token', 'rejected', now()),
   true,
@@ -80,7 +80,7 @@ select results_eq(
   'rejected credentials: failing with the reason, syncs paused, cursor unchanged'
 );
 update public.sync_jobs set requested_at = now() - interval '1 day';
-select is(public.schedule_pms_syncs_v1(), 0, 'a paused configuration is not scheduled (no retry storm)');
+select is(internal.schedule_pms_syncs_v1(), 0, 'a paused configuration is not scheduled (no retry storm)');
 
 select lives_ok(
   $$select public.set_pms_credentials('30000000-0000-0000-0000-0000000000a1', '{"client_id": "c", "client_secret": "new"}')$$,
@@ -99,9 +99,9 @@ select results_eq(
 );
 
 -- ---- a successful run moves the cursor -----------------------------------------------------------
-select is((select count(*)::int from public.claim_sync_job_v1('w-1', '1 minute')), 1, 'the full sync is claimed');
+select is((select count(*)::int from internal.claim_sync_job_v1('w-1', '1 minute')), 1, 'the full sync is claimed');
 select ok(
-  public.finish_pms_sync_v1(
+  internal.finish_pms_sync_v1(
     (select id from public.sync_jobs where status = 'running'), 'w-1', true,
     '{"pages": 3, "created": 450, "updated": 0, "unchanged": 0, "failed": 0,
       "cursor_from": "2024-11-01T00:00:00Z", "cursor_to": "2026-11-01T10:00:00Z"}',
@@ -126,11 +126,11 @@ select is(
 );
 
 -- ---- an outage and its end ------------------------------------------------------------------------
-select ok(public.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'incremental', 'schedule') is not null,
+select ok(internal.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'incremental', 'schedule') is not null,
   'the next sync is requested');
-select is((select count(*)::int from public.claim_sync_job_v1('w-1', '1 minute')), 1, 'the next sync is claimed');
+select is((select count(*)::int from internal.claim_sync_job_v1('w-1', '1 minute')), 1, 'the next sync is claimed');
 select ok(
-  public.finish_pms_sync_v1(
+  internal.finish_pms_sync_v1(
     (select id from public.sync_jobs where status = 'running'), 'w-1', false, '{}',
     'apaleo GET reservations: answered 503 (after 4 attempts)', 'unreachable', '2026-11-01T12:00:00Z'),
   'and fails: the PMS is down'
@@ -142,11 +142,11 @@ select results_eq(
   'unreachable: failing, cursor kept, schedule not paused'
 );
 
-select ok(public.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'reservation', 'webhook', 'R-1', 'req-1')
+select ok(internal.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'reservation', 'webhook', 'R-1', 'req-1')
   is not null, 'a webhook asks for a reservation');
-select is((select count(*)::int from public.claim_sync_job_v1('w-1', '1 minute')), 1, 'a webhook fetch is claimed');
+select is((select count(*)::int from internal.claim_sync_job_v1('w-1', '1 minute')), 1, 'a webhook fetch is claimed');
 select ok(
-  public.finish_pms_sync_v1(
+  internal.finish_pms_sync_v1(
     (select id from public.sync_jobs where status = 'running'), 'w-1', true,
     '{"pages": 1, "created": 0, "updated": 1, "unchanged": 0, "failed": 0}', null, 'ok', null),
   'and succeeds: the PMS answers again'
@@ -165,9 +165,9 @@ select is(
 -- A sync that itself succeeds after failures has closed the gap: no extra recovery.
 update public.pms_configurations set health = 'failing', consecutive_failures = 2
 where id = '30000000-0000-0000-0000-0000000000a1';
-select is((select count(*)::int from public.claim_sync_job_v1('w-1', '1 minute')), 1, 'the recovery is claimed');
+select is((select count(*)::int from internal.claim_sync_job_v1('w-1', '1 minute')), 1, 'the recovery is claimed');
 select ok(
-  public.finish_pms_sync_v1(
+  internal.finish_pms_sync_v1(
     (select id from public.sync_jobs where status = 'running'), 'w-1', true, '{}', null, 'ok',
     '2026-11-01T13:00:00Z'),
   'and succeeds'
@@ -184,11 +184,11 @@ select is(
 );
 
 -- The cursor never moves back.
-select ok(public.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'incremental', 'manual') is not null,
+select ok(internal.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'incremental', 'manual') is not null,
   'someone asks for a sync');
-select is((select count(*)::int from public.claim_sync_job_v1('w-1', '1 minute')), 1, 'another sync is claimed');
+select is((select count(*)::int from internal.claim_sync_job_v1('w-1', '1 minute')), 1, 'another sync is claimed');
 select ok(
-  public.finish_pms_sync_v1(
+  internal.finish_pms_sync_v1(
     (select id from public.sync_jobs where status = 'running'), 'w-1', true, '{}', null, 'ok',
     '2026-10-01T00:00:00Z'),
   'and ends with an older window end'
@@ -201,15 +201,15 @@ select is(
 
 -- ---- reservation jobs merged into one run, and a run given back -----------------------------------
 select is(
-  (select count(distinct public.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'reservation', 'webhook',
+  (select count(distinct internal.enqueue_sync_v1('30000000-0000-0000-0000-0000000000a1', 'reservation', 'webhook',
                                                  'R-' || n, 'req-m'))::int
    from generate_series(1, 5) n),
   5,
   'five webhooks ask for five reservations'
 );
-select is((select count(*)::int from public.claim_sync_job_v1('w-1', '1 minute')), 1, 'one reservation job runs');
+select is((select count(*)::int from internal.claim_sync_job_v1('w-1', '1 minute')), 1, 'one reservation job runs');
 select is(
-  (select count(*)::int from public.absorb_reservation_jobs_v1(
+  (select count(*)::int from internal.absorb_reservation_jobs_v1(
      (select id from public.sync_jobs where status = 'running'), 'w-1', 3)),
   3,
   'it takes up to the limit of the waiting ones'
@@ -220,7 +220,7 @@ select is(
   'which end as merged into it'
 );
 select ok(
-  public.release_sync_job_v1((select id from public.sync_jobs where status = 'running'), 'w-1'),
+  internal.release_sync_job_v1((select id from public.sync_jobs where status = 'running'), 'w-1'),
   'a stopping worker gives its job back'
 );
 select results_eq(
@@ -233,7 +233,7 @@ select results_eq(
 -- ---- batch upserts ------------------------------------------------------------------------------
 select results_eq(
   $$select ord, pms_reservation_id, outcome, error is not null
-    from public.upsert_reservations_v1('10000000-0000-0000-0000-0000000000a1', '[
+    from internal.upsert_reservations_v1('10000000-0000-0000-0000-0000000000a1', '[
       {"provider": "apaleo", "pms_reservation_id": "B-1", "pms_property_id": "P-1", "status": "confirmed",
        "arrival_date": "2026-12-20", "departure_date": "2026-12-22", "pms_updated_at": "2026-11-20T10:00:00Z",
        "guest": {"full_name": "A", "phone": "+4915112345678"}},
@@ -247,7 +247,7 @@ select results_eq(
   'a page is stored in one call; an element that fails does not undo the others'
 );
 select results_eq(
-  $$select outcome from public.upsert_reservations_v1('10000000-0000-0000-0000-0000000000a1', '[
+  $$select outcome from internal.upsert_reservations_v1('10000000-0000-0000-0000-0000000000a1', '[
       {"provider": "apaleo", "pms_reservation_id": "B-1", "pms_property_id": "P-1", "status": "cancelled",
        "arrival_date": "2026-12-20", "departure_date": "2026-12-22", "pms_updated_at": "2026-11-19T10:00:00Z",
        "guest": {}},
@@ -263,12 +263,12 @@ set local role authenticated;
 select set_config('request.jwt.claims',
   '{"sub": "00000000-0000-0000-0000-0000000000a1", "role": "authenticated"}', true);
 select throws_ok(
-  $$select public.schedule_pms_syncs_v1()$$,
+  $$select internal.schedule_pms_syncs_v1()$$,
   '42501', null,
   'members cannot run the scheduler'
 );
 select throws_ok(
-  $$select public.finish_pms_sync_v1(gen_random_uuid(), 'w', true, '{}', null, 'ok', null)$$,
+  $$select internal.finish_pms_sync_v1(gen_random_uuid(), 'w', true, '{}', null, 'ok', null)$$,
   '42501', null,
   'nor end sync runs'
 );

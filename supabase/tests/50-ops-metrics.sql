@@ -176,8 +176,8 @@ set local role authenticated;
 select throws_ok(
   $$select public.replay_inbound_event(
       (select id from public.inbound_events where event_id = 'ops-a-4'))$$,
-  '42501', null,
-  'staff cannot replay an event'
+  'P0002', null,
+  'staff cannot replay an event (answered as if it did not exist)'
 );
 reset role;
 select is(
@@ -210,16 +210,16 @@ delete from ops.password_attempts;
 select is((select failed_logins from ops.auth_metrics()), null::bigint,
   'failed logins are unknown (null) until the password verification hook reports');
 select is(
-  public.hook_password_verification_attempt('{"user_id": "50000000-0000-0000-0000-00000000000a", "valid": false}'),
+  internal.hook_password_verification_attempt('{"user_id": "50000000-0000-0000-0000-00000000000a", "valid": false}'),
   '{"decision": "continue"}'::jsonb,
   'the hook only counts: Supabase Auth decides'
 );
-select public.hook_password_verification_attempt('{"user_id": "50000000-0000-0000-0000-00000000000a", "valid": false}');
-select public.hook_password_verification_attempt('{"user_id": "50000000-0000-0000-0000-00000000000a", "valid": true}');
+select internal.hook_password_verification_attempt('{"user_id": "50000000-0000-0000-0000-00000000000a", "valid": false}');
+select internal.hook_password_verification_attempt('{"user_id": "50000000-0000-0000-0000-00000000000a", "valid": true}');
 select is((select failed_logins from ops.auth_metrics(now() - interval '1 hour', now() + interval '1 second')),
   2::bigint, 'failed password sign-ins are counted');
 select is(
-  public.hook_password_verification_attempt('{"user_id": "not-a-uuid", "valid": false}'),
+  internal.hook_password_verification_attempt('{"user_id": "not-a-uuid", "valid": false}'),
   '{"decision": "continue"}'::jsonb,
   'a malformed hook event never blocks a sign-in'
 );

@@ -10,26 +10,26 @@ insert into public.waha_configurations (tenant_id, base_url, session_status)
 values ('55000000-0000-0000-0000-00000000000a', 'http://waha.trace.test', 'WORKING');
 
 -- A webhook arrives, is processed into a reservation, and a message follows it to "read".
-select public.ingest_inbound_events_v1('55000000-0000-0000-0000-00000000000a', 'pms', 'generic',
+select internal.ingest_inbound_events_v1('55000000-0000-0000-0000-00000000000a', 'pms', 'generic',
   '[{"event_id": "trace-evt-1", "event_type": "reservation.created", "payload": {}}]', 'req-trace-1');
-select count(*) from public.claim_inbound_events_v1('trace-worker', 500);
-select public.upsert_reservation_v1('55000000-0000-0000-0000-00000000000a',
+select count(*) from internal.claim_inbound_events_v1('trace-worker', 500);
+select internal.upsert_reservation_v1('55000000-0000-0000-0000-00000000000a',
   '{"provider": "generic", "pms_reservation_id": "TR-100", "pms_property_id": "TR-1", "status": "confirmed",
     "arrival_date": "2026-12-20", "departure_date": "2026-12-22", "pms_updated_at": "2026-11-26T10:00:00Z",
     "guest": {"full_name": "Grace Hopper", "phone": "+4915112345679"}}', 'req-trace-1');
 insert into public.message_logs (tenant_id, template_key, dedupe_key, status, to_phone, body, request_id)
 values ('55000000-0000-0000-0000-00000000000a', 'booking_confirmation', 'trace-msg-1', 'queued',
         '+4915112345679', 'Hello', 'req-trace-1');
-select public.complete_inbound_events_v1(
+select internal.complete_inbound_events_v1(
   array(select id from public.inbound_events where event_id = 'trace-evt-1'), 'trace-worker');
-select count(*) from public.claim_messages_v1('trace-worker', 500);
-select public.fail_message_v1((select id from public.message_logs where dedupe_key = 'trace-msg-1'),
+select count(*) from internal.claim_messages_v1('trace-worker', 500);
+select internal.fail_message_v1((select id from public.message_logs where dedupe_key = 'trace-msg-1'),
   'trace-worker', 'WAHA 502 Bad Gateway', true, '0 seconds', '0 seconds');
 update public.message_logs set next_attempt_at = now() where dedupe_key = 'trace-msg-1';
-select count(*) from public.claim_messages_v1('trace-worker', 500);
-select public.mark_message_sent_v1((select id from public.message_logs where dedupe_key = 'trace-msg-1'),
+select count(*) from internal.claim_messages_v1('trace-worker', 500);
+select internal.mark_message_sent_v1((select id from public.message_logs where dedupe_key = 'trace-msg-1'),
   'trace-worker', 'true_4915112345679@c.us_AAA');
-select public.record_message_ack_v1('55000000-0000-0000-0000-00000000000a', 'true_4915112345679@c.us_AAA', 3);
+select internal.record_message_ack_v1('55000000-0000-0000-0000-00000000000a', 'true_4915112345679@c.us_AAA', 3);
 
 select results_eq(
   $$select entity, change from ops.trace_request('req-trace-1')$$,
@@ -62,7 +62,7 @@ select is(
 );
 
 -- A later request changes the reservation: that change belongs to the later request only.
-select public.upsert_reservation_v1('55000000-0000-0000-0000-00000000000a',
+select internal.upsert_reservation_v1('55000000-0000-0000-0000-00000000000a',
   '{"provider": "generic", "pms_reservation_id": "TR-100", "pms_property_id": "TR-1", "status": "cancelled",
     "arrival_date": "2026-12-20", "departure_date": "2026-12-22", "pms_updated_at": "2026-11-26T11:00:00Z"}',
   'req-trace-2');
@@ -80,7 +80,7 @@ select is(
 -- A sync job a request asked for.
 insert into public.pms_configurations (id, tenant_id, provider)
 values ('56000000-0000-0000-0000-00000000000a', '55000000-0000-0000-0000-00000000000a', 'generic');
-select public.enqueue_sync_v1('56000000-0000-0000-0000-00000000000a', 'reservation', 'webhook', 'TR-200', 'req-trace-4');
+select internal.enqueue_sync_v1('56000000-0000-0000-0000-00000000000a', 'reservation', 'webhook', 'TR-200', 'req-trace-4');
 select results_eq(
   $$select entity, change from ops.trace_request('req-trace-4')$$,
   $$values ('sync_job', 'requested reservation sync (webhook)')$$,

@@ -67,7 +67,7 @@ select is(
 );
 
 select is(
-  (select has_function_privilege('authenticated', 'public.hook_password_verification_attempt(jsonb)', 'execute')),
+  (select has_function_privilege('authenticated', 'internal.hook_password_verification_attempt(jsonb)', 'execute')),
   false,
   'the Auth hook is not callable through the API'
 );

@@ -56,7 +56,7 @@ EventAction = Upsert | Fetch | Ignore
 
 @dataclass(frozen=True)
 class PmsConnection:
-    """What an adapter needs to call the vendor for one tenant (from public.pms_connection_v1)."""
+    """What an adapter needs to call the vendor for one tenant (from internal.pms_connection_v1)."""
 
     pms_configuration_id: str
     tenant_id: str

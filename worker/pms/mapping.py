@@ -215,7 +215,7 @@ def validate_canonical(doc: Any) -> CanonicalReservation:
     """`doc` if it is a valid canonical reservation, else PayloadError naming the first problem.
 
     Beyond the schema's patterns, the dates must be real dates in the right order and the
-    modification time a real instant, as public.upsert_reservation_v1 would otherwise fail.
+    modification time a real instant, as internal.upsert_reservation_v1 would otherwise fail.
     """
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:

@@ -3,42 +3,42 @@
 -- name: claim
 select id, tenant_id::text as tenant_id, source::text as source, provider, event_id, event_type,
        payload, request_id, attempts, max_attempts
-from public.claim_inbound_events_v1(%(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s))
+from internal.claim_inbound_events_v1(%(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s))
 
 -- name: complete
-select public.complete_inbound_events_v1(%(ids)s, %(worker)s, %(status)s::public.inbound_event_status) as id
+select internal.complete_inbound_events_v1(%(ids)s, %(worker)s, %(status)s::public.inbound_event_status) as id
 
 -- name: fail
-select public.fail_inbound_event_v1(
+select internal.fail_inbound_event_v1(
   %(id)s, %(worker)s, %(error)s, %(retryable)s,
   make_interval(secs => %(base_seconds)s), make_interval(secs => %(max_seconds)s)
 )::text as status
 
 -- name: release
-select public.release_inbound_events_v1(%(ids)s, %(worker)s) as released
+select internal.release_inbound_events_v1(%(ids)s, %(worker)s) as released
 
 -- name: upsert_reservation
 -- p_notify false: the worker wakes its own sender after the commit (20261127000300).
 select reservation_id::text as reservation_id, outcome
-from public.upsert_reservation_v2(%(tenant_id)s, %(reservation)s, %(request_id)s, %(job_id)s, false)
+from internal.upsert_reservation_v2(%(tenant_id)s, %(reservation)s, %(request_id)s, %(job_id)s, false)
 
 -- name: pms_configuration_for
 select id::text as id from public.pms_configurations
 where tenant_id = %(tenant_id)s and provider::text = %(provider)s
 
 -- name: enqueue_reservation_sync
-select public.enqueue_sync_v1(
+select internal.enqueue_sync_v1(
   %(pms_configuration_id)s, 'reservation', 'webhook', %(pms_reservation_id)s, %(request_id)s
 )::text as job_id
 
 -- name: record_message_ack
-select public.record_message_ack_v1(%(tenant_id)s, %(waha_message_id)s, %(ack)s)::text as status
+select internal.record_message_ack_v1(%(tenant_id)s, %(waha_message_id)s, %(ack)s)::text as status
 
 -- name: set_session_status
-select public.record_session_status_v1(%(tenant_id)s, %(session)s, %(status)s, %(reported_at)s) as applied
+select internal.record_session_status_v1(%(tenant_id)s, %(session)s, %(status)s, %(reported_at)s) as applied
 
 -- name: pause_tenant_sends
-select public.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
+select internal.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
 
 -- name: opt_out_guest
-select public.opt_out_guest_v1(%(tenant_id)s, %(phone)s, %(reason)s) as opted_out
+select internal.opt_out_guest_v1(%(tenant_id)s, %(phone)s, %(reason)s) as opted_out

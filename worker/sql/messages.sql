@@ -4,29 +4,29 @@
 -- name: claim
 select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
        job_id::text as job_id, attempts, max_attempts, send_in_ms
-from public.claim_messages_v4(
+from internal.claim_messages_v4(
   %(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s), make_interval(secs => %(ahead_seconds)s))
 
 -- name: prepare
 select id, to_phone, body, language
-from public.prepare_messages_v1(%(ids)s, %(worker)s)
+from internal.prepare_messages_v1(%(ids)s, %(worker)s)
 
 -- name: mark_sent_many
 select id, session_ready_in_ms
-from public.mark_messages_sent_v1(%(worker)s, %(ids)s, %(waha_message_ids)s, %(accepted_ms_ago)s)
+from internal.mark_messages_sent_v1(%(worker)s, %(ids)s, %(waha_message_ids)s, %(accepted_ms_ago)s)
 
 -- name: fail
-select public.fail_message_v1(
+select internal.fail_message_v1(
   %(id)s, %(worker)s, %(error)s, %(retryable)s,
   make_interval(secs => %(base_seconds)s), make_interval(secs => %(max_seconds)s)
 )::text as status
 
 -- name: release
-select public.release_messages_v1(%(ids)s, %(worker)s, %(reason)s, make_interval(secs => %(delay_seconds)s))
+select internal.release_messages_v1(%(ids)s, %(worker)s, %(reason)s, make_interval(secs => %(delay_seconds)s))
   as released
 
 -- name: pause_tenant
-select public.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
+select internal.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
 
 -- name: waha_connections
 -- The WhatsApp connection of every tenant in a batch, in one query (a batch spans up to one
@@ -37,15 +37,17 @@ left join private.waha_api_keys k on k.waha_configuration_id = w.id
 where w.tenant_id = any (%(tenant_ids)s::uuid[])
 
 -- name: next_due
-select public.next_message_due_v1() as next_at
+select internal.next_message_due_v1() as next_at
 
 -- name: paused_sessions
 select w.tenant_id::text as tenant_id, w.base_url, w.session_name, k.api_key, w.sends_paused_reason as reason
 from public.waha_configurations w
 left join private.waha_api_keys k on k.waha_configuration_id = w.id
 where w.sends_paused_at is not null and w.sends_paused_at < now() - make_interval(secs => %(min_age_seconds)s)
+  -- Held by hand (pause_tenant_sends): only resume_tenant_sends lifts it, WAHA's answer cannot.
+  and w.sends_held_at is null
 
 -- name: record_session_status
--- What WAHA answered now for a paused session (public.record_session_status_v1 lifts the pause
+-- What WAHA answered now for a paused session (internal.record_session_status_v1 lifts the pause
 -- on WORKING).
-select public.record_session_status_v1(%(tenant_id)s::uuid, %(session)s, %(status)s, now()) as applied
+select internal.record_session_status_v1(%(tenant_id)s::uuid, %(session)s, %(status)s, now()) as applied

@@ -85,7 +85,7 @@ where c.tenant_id = %(tenant_id)s::uuid
 order by c.provider
 
 -- name: enqueue_sync
-select public.enqueue_sync_v1(%(configuration_id)s::uuid, %(kind)s::public.sync_kind, 'manual', null,
+select internal.enqueue_sync_v1(%(configuration_id)s::uuid, %(kind)s::public.sync_kind, 'manual', null,
                               %(request_id)s)::text as job_id
 
 -- name: sync_job

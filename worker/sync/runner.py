@@ -12,7 +12,7 @@ A run, by kind:
   upsert each page in one database call; on success the cursor moves to the job's start.
 - full: the same over the last `full_lookback` (first connection, or on demand).
 
-Whatever happens, the run ends through public.finish_pms_sync_v1, which in one transaction
+Whatever happens, the run ends through internal.finish_pms_sync_v1, which in one transaction
 stores the counts, moves the cursor (success only) and the configuration's health:
 401/403 -> failing and paused with the PMS's reason; timeouts, 5xx, long 429s -> failing
 (unreachable); any answer -> ok, which after a failure triggers the recovery sync in SQL.

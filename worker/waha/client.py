@@ -37,7 +37,7 @@ _SEPARATORS = re.compile(r"[\s().-]")
 
 
 class WahaTarget(Protocol):
-    """Where one tenant's WhatsApp session lives (public.waha_connection_v1 gives these)."""
+    """Where one tenant's WhatsApp session lives (internal.waha_connection_v1 gives these)."""
 
     @property
     def base_url(self) -> str: ...

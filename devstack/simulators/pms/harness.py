@@ -80,7 +80,7 @@ def store_event(
     """Stores a webhook event as the pms-webhook function does; None when it is a duplicate."""
     ident = event_id or content_event_id(provider, payload)
     row = db.execute(
-        "select id, duplicate from public.ingest_inbound_events_v1(%s, 'pms', %s, %s, %s)",
+        "select id, duplicate from internal.ingest_inbound_events_v1(%s, 'pms', %s, %s, %s)",
         (tenant_id, provider, Jsonb([{"event_id": ident, "event_type": event_type, "payload": payload}]), request_id),
     ).fetchone()
     assert row is not None
@@ -102,7 +102,7 @@ def apply_event(db: Conn, event: InboundEvent, registry: AdapterRegistry | None 
     for action in adapter.parse_event(event):
         if isinstance(action, Upsert):
             row = db.execute(
-                "select outcome from public.upsert_reservation_v1(%s, %s, %s)",
+                "select outcome from internal.upsert_reservation_v1(%s, %s, %s)",
                 (event.tenant_id, Jsonb(action.reservation), event.request_id),
             ).fetchone()
             assert row is not None
@@ -114,7 +114,7 @@ def apply_event(db: Conn, event: InboundEvent, registry: AdapterRegistry | None 
             ).fetchone()
             assert config is not None, f"tenant has no {event.provider} configuration"
             db.execute(
-                "select public.enqueue_sync_v1(%s, 'reservation', 'webhook', %s, %s)",
+                "select internal.enqueue_sync_v1(%s, 'reservation', 'webhook', %s, %s)",
                 (config[0], action.pms_reservation_id, event.request_id),
             )
             done.append(f"fetch:{action.pms_reservation_id}")

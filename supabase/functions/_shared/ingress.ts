@@ -1,7 +1,7 @@
 // The pipeline both webhook functions share. Each step can only refuse, and cheap refusals come
 // first: route (404), method (405), media type (415), size (413) before the database is asked
 // anything; then who is calling (401), then what they sent (400, 422); only then one call to
-// public.ingest_inbound_events_v1. Every request ends in exactly one JSON log line.
+// internal.ingest_inbound_events_v1. Every request ends in exactly one JSON log line.
 import type postgres from "postgres";
 import { isTransientDbError, type Sql } from "./db.ts";
 import {
@@ -75,7 +75,7 @@ const DECOY_SECRETS = ["whsec_ZGVjb3ktc2VjcmV0LW5vYm9keS1oYXMtdGhpcy1rZXk="];
 async function authContext(sql: Sql, source: string, provider: string, key: string): Promise<AuthContext | null> {
   const rows = await sql<{ tenant_id: string; auth_scheme: string; secrets: string[] }[]>`
     select tenant_id, auth_scheme, secrets
-    from public.webhook_auth_context_v1(${source}, ${provider}, ${key})`;
+    from internal.webhook_auth_context_v1(${source}, ${provider}, ${key})`;
   if (rows.length === 0) return null;
   return { tenantId: rows[0].tenant_id, scheme: rows[0].auth_scheme, secrets: rows[0].secrets };
 }
@@ -91,7 +91,7 @@ async function store(
   const batch = events.map((e) => ({ event_id: e.eventId, event_type: e.eventType, payload: e.payload }));
   return await sql<{ event_id: string; duplicate: boolean }[]>`
     select event_id, duplicate
-    from public.ingest_inbound_events_v1(
+    from internal.ingest_inbound_events_v1(
       ${tenantId}::uuid, ${source}::public.event_source, ${provider}, ${
     sql.json(batch as postgres.JSONValue)
   }, ${requestId})`;

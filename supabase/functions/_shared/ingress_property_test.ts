@@ -319,7 +319,7 @@ Deno.test("authenticated requests with arbitrary JSON get 2xx or a 4xx, never a 
 
 async function newestSecret(source: string, provider: string, tenant: Tenant): Promise<string> {
   const [row] = await sql<{ secrets: string[] }[]>`
-    select secrets from public.webhook_auth_context_v1(${source}, ${provider}, ${tenant.webhookKey})`;
+    select secrets from internal.webhook_auth_context_v1(${source}, ${provider}, ${tenant.webhookKey})`;
   return row.secrets[0];
 }
 

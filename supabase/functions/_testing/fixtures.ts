@@ -66,7 +66,7 @@ export async function createWahaConfig(
 
 export async function rotateWahaKey(sql: Sql, configId: string, previousValidFor = "10 minutes"): Promise<string> {
   const [row] = await sql<{ key: string }[]>`
-    select public.rotate_waha_webhook_secret_v1(${configId}::uuid, ${previousValidFor}::interval) as key`;
+    select internal.rotate_waha_webhook_secret_v1(${configId}::uuid, ${previousValidFor}::interval) as key`;
   return row.key;
 }
 

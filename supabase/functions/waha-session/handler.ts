@@ -93,7 +93,7 @@ async function connectionOf(sql: Sql, tenantId: string): Promise<WahaConnection 
     }[]
   >`
     select w.waha_configuration_id, w.base_url, w.session_name, w.api_key, t.webhook_key
-    from public.waha_connection_v1(${tenantId}) w
+    from internal.waha_connection_v1(${tenantId}) w
     cross join public.tenants t
     where t.id = ${tenantId}`;
   if (rows.length === 0) {
@@ -121,11 +121,11 @@ async function webhookSecret(
 ): Promise<string> {
   if (!rotate) {
     const [context] = await sql<{ secrets: string[] }[]>`
-      select secrets from public.webhook_auth_context_v1('waha', 'waha', ${connection.webhookKey})`;
+      select secrets from internal.webhook_auth_context_v1('waha', 'waha', ${connection.webhookKey})`;
     if (context && context.secrets.length > 0) return context.secrets[0];
   }
   const [row] = await sql<{ key: string }[]>`
-    select public.rotate_waha_webhook_secret_v1(${connection.configurationId}::uuid) as key`;
+    select internal.rotate_waha_webhook_secret_v1(${connection.configurationId}::uuid) as key`;
   return row.key;
 }
 
