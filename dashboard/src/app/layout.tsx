@@ -2,7 +2,7 @@ import { Anchor, AppShell, Burger, Button, Group, NativeSelect, NavLink, Text } 
 import { useDisclosure } from "@mantine/hooks";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { NavLink as RouterLink } from "react-router";
+import { Link, useLocation } from "react-router";
 import { useSignOut } from "../features/auth/api/sign-out";
 import type { Membership } from "../features/tenants/api/get-memberships";
 import { TenantSwitcher } from "../features/tenants/components/tenant-switcher";
@@ -19,6 +19,7 @@ export function Layout({ email, memberships, current, children }: Props) {
   const { t, i18n } = useTranslation();
   const [opened, { toggle, close }] = useDisclosure();
   const signOut = useSignOut();
+  const { pathname } = useLocation();
   const base = `/t/${current.tenantId}`;
   const links = [
     { to: `${base}/today`, label: t("nav.today") },
@@ -59,7 +60,16 @@ export function Layout({ email, memberships, current, children }: Props) {
       </AppShell.Header>
       <AppShell.Navbar component="nav" aria-label={t("nav.main")} p="xs">
         {links.map((l) => (
-          <NavLink key={l.to} component={RouterLink} to={l.to} label={l.label} onClick={close} />
+          <NavLink
+            key={l.to}
+            component={Link}
+            to={l.to}
+            label={l.label}
+            onClick={close}
+            active={pathname.startsWith(l.to)}
+            variant="filled"
+            aria-current={pathname.startsWith(l.to) ? "page" : undefined}
+          />
         ))}
       </AppShell.Navbar>
       <AppShell.Main component="main" id="main" tabIndex={-1}>

@@ -18,7 +18,7 @@ const COLOURS: Record<string, string> = {
 export function StatusBadge({ status }: { status: string }) {
   const { t } = useTranslation();
   return (
-    <Badge color={COLOURS[status] ?? "gray"} variant="light" autoContrast>
+    <Badge color={COLOURS[status] ?? "gray"} variant="light" c="black">
       {t(`status.${status}`)}
     </Badge>
   );

@@ -163,7 +163,6 @@ export function MessagesNeedingAction({ tenantId, timeZone, canResend }: Props) 
                             <Table.Td>
                               <Button
                                 size="compact-sm"
-                                variant="light"
                                 loading={resend.isPending && resend.variables === m.id}
                                 onClick={() => resendOne(m.id, label)}
                                 aria-label={`${t("messages.resend")}: ${label}`}

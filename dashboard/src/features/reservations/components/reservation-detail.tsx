@@ -58,7 +58,7 @@ export function ReservationDetailView({ tenantId, reservationId }: { tenantId: s
                 {r.guest && (
                   <Text>
                     {t("reservations.consent")}:{" "}
-                    <Badge color={r.guest.optIn ? "green" : "red"} variant="light" autoContrast>
+                    <Badge color={r.guest.optIn ? "green" : "red"} variant="light" c="black">
                       {r.guest.optIn ? t("reservations.optedIn") : t("reservations.optedOut")}
                     </Badge>{" "}
                     {!r.guest.optIn && r.guest.optedOutAt && formatDateTime(r.guest.optedOutAt, r.timezone, i18n.language)}
