@@ -1,7 +1,8 @@
 """`make test`: one throwaway database, every suite against it, one verdict.
 
 Suites: the SQL lint (plpgsql_check through `supabase db lint`), pgTAP (`pg_prove`), pytest,
-`deno test` for the edge functions, the dashboard (npm ci, build, Vitest), ruff and mypy. Each must pass and must have run tests.
+`deno test` for the edge functions, the dashboard (npm ci, build, Vitest), ruff and mypy. Each
+must pass and must have run tests.
 """
 
 from __future__ import annotations
