@@ -7,8 +7,12 @@ import { MemoryRouter } from "react-router";
 import i18n from "../lib/i18n";
 
 // A component inside the app's providers (no network: the components under test get their data).
-export function renderUi(ui: ReactElement) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+export function testQueryClient(): QueryClient {
+  // Data put in the cache by a test stays fresh: nothing is fetched.
+  return new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+}
+
+export function renderUi(ui: ReactElement, client: QueryClient = testQueryClient()) {
   void i18n.changeLanguage("en");
   return render(
     <I18nextProvider i18n={i18n}>

@@ -20,6 +20,9 @@ export function useResendMessage(tenantId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: resendMessage,
-    onSettled: () => client.invalidateQueries({ queryKey: ["messages-needing-action", tenantId] }),
+    // Not awaited: the outcome shows at once, the list catches up.
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: ["messages-needing-action", tenantId] });
+    },
   });
 }

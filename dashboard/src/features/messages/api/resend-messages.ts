@@ -19,6 +19,9 @@ export function useResendMessages(tenantId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (ids: number[]) => resendMessages(tenantId, ids),
-    onSettled: () => client.invalidateQueries({ queryKey: ["messages-needing-action", tenantId] }),
+    // Not awaited: the outcome shows at once, the list catches up.
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: ["messages-needing-action", tenantId] });
+    },
   });
 }
