@@ -30,10 +30,12 @@ db: setup
 
 # Every edge function on http://127.0.0.1:54329/functions/v1/<name>, against SUPABASE_DB_URL
 # (default: the database `make db` starts); `make gateway` serves them at :54321 as Supabase does,
-# and WAHA is told to post its webhooks there. Ctrl-C stops it.
+# and WAHA is told to post its webhooks there. Users' tokens are checked with the Supabase CLI's
+# published local secret (the gateway's Auth signs with it) unless SUPABASE_JWKS, SUPABASE_URL or
+# AUTH_JWT_SECRET is set. Ctrl-C stops it.
 functions: setup
 	cd supabase/functions && PORT=$${PORT:-54329} FUNCTIONS_URL=$${FUNCTIONS_URL:-http://127.0.0.1:54321/functions/v1} \
-		../../.venv/bin/deno run --allow-net --allow-env serve.ts
+		../../.venv/bin/deno run --allow-net --allow-env serve.ts --allow-local-jwt-secret
 
 # The local API gateway on http://127.0.0.1:54321 (README.md, "The local API"): Auth and Realtime
 # against `make db`'s database, /functions/v1 to `make functions`. Ctrl-C stops it.

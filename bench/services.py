@@ -119,7 +119,7 @@ def functions_server(database_url: str, run_dir: Path) -> tuple[Service, str]:
     env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1"}
     service = Service(
         "edge functions",
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         run_dir / "functions.log",
         env=env,
         cwd=paths.FUNCTIONS_DIR,

@@ -91,9 +91,10 @@ def is_empty(url: str) -> bool:
 
 def pause_schedules(url: str) -> None:
     """Tests drive pg_cron's jobs themselves (ops.evaluate_alerts(), schedule_pms_syncs_v1()); a
-    job firing every minute in the middle of a test would make it depend on the clock."""
+    job firing every minute in the middle of a test would make it depend on the clock. Through
+    cron.alter_job, as on Supabase, where `postgres` may read cron.job but not update it."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("update cron.job set active = false")
+        conn.execute("select cron.alter_job(j.jobid, active => false) from cron.job j where j.active")
 
 
 def prepare(url: str, *, seed: bool = False) -> None:

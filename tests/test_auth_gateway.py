@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from supabase_auth.errors import AuthApiError
 
+from devstack import paths
 from devstack.gateway.config import AuthSettings, ProjectConfig, RateLimits
 from devstack.gateway.server import Gateway
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
@@ -472,3 +473,23 @@ async def test_two_tabs_refreshing_at_once_share_one_rotation(
         "select count(*) from auth.refresh_tokens where session_id = %s and not revoked", (session_id,)
     ).fetchone()
     assert active == (1,)
+
+
+async def test_the_readmes_demo_users_sign_in(gateway: Gateway, db: psycopg.Connection[Any]) -> None:
+    db.execute(paths.SEED_FILE.read_text().encode())
+    members = dict(
+        db.execute(
+            "select u.email, t.name || ': ' || m.role from auth.users u "
+            "join public.tenant_members m on m.user_id = u.id join public.tenants t on t.id = m.tenant_id"
+        ).fetchall()
+    )
+    assert members == {
+        "owner@demo-hotel.test": "Demo Hotel Group: owner",
+        "admin@demo-hotel.test": "Demo Hotel Group: admin",
+        "frontdesk@demo-hotel.test": "Demo Hotel Group: staff",
+        "owner@second-hotel.test": "Second Hotel Group: owner",
+    }
+    for email in members:
+        sb = await client(gateway)
+        signed_in = await sb.auth.sign_in_with_password({"email": email, "password": "demo-password"})
+        assert signed_in.user is not None and signed_in.user.email == email

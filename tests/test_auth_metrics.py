@@ -20,6 +20,7 @@ from devstack.gateway.server import Gateway
 from devstack.simulators.management_api import ManagementApiSimulator
 from supabase import AsyncClientOptions, acreate_client
 from tests.factories import auth_user
+from tests.processes import WorkerProcess
 from worker.db.pool import Pool
 from worker.ops.auth_logs import QUERY, AuthLogFigures, AuthLogReader, AuthLogsError
 
@@ -161,3 +162,27 @@ async def test_a_failed_read_leaves_its_window_to_the_next_one(
     assert caught_up.since == first.until, "the failed read's window is read again"
     assert caught_up.failed_logins == 2
     assert ops_figure(db, "failed_logins") == 2
+
+
+async def test_the_worker_process_reads_auth_logs_on_its_schedule(
+    clean_db: str, db: psycopg.Connection[Any], management_api: ManagementApiSimulator, no_auth_samples: None
+) -> None:
+    async with Gateway(clean_db) as gw:
+        sb = await acreate_client(gw.url, gw.keys.publishable_key, AsyncClientOptions(persist_session=False))
+        with pytest.raises(AuthApiError):
+            await sb.auth.sign_in_with_password({"email": "ghost@hotel.test", "password": "guess"})
+    worker = WorkerProcess(
+        clean_db,
+        wakeup="poll",
+        management_api_url=management_api.base_url,
+        project_ref=management_api.project_ref,
+        management_api_token=management_api.access_token,
+        auth_logs_lag_seconds=0,
+    )
+    await worker.start()
+    try:
+        line = await worker.wait_for_log(lambda entry: str(entry.get("msg", "")).startswith("auth logs "), 60)
+    finally:
+        await worker.stop()
+    assert "1 failed logins, 0 refresh failures" in str(line["msg"])
+    assert ops_figure(db, "failed_logins") == 1

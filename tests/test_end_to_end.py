@@ -46,7 +46,7 @@ def functions_url(database_url: str) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port)}
     process = subprocess.Popen(
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         cwd=paths.FUNCTIONS_DIR,
         env=env,
         stdout=subprocess.DEVNULL,

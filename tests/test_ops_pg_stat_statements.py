@@ -99,3 +99,23 @@ def test_a_slow_statement_opens_the_slow_query_alert_and_its_end_resolves_it(sta
             "select value from ops.samples where name = 'pg.slowest_statement_seconds' order by taken_at desc limit 1"
         )
         assert float(newest) < 1
+
+
+@pytest.mark.slow
+def test_the_service_role_can_ask_whether_statements_are_available(statements_db: str) -> None:
+    """What the on-call tools do through the API (service_role), not as the database owner."""
+    with psycopg.connect(statements_db, autocommit=True) as db, db.transaction(force_rollback=True):
+        db.execute("set local role service_role")
+        assert db.execute("select ops.statements_available()").fetchone() == (True,)
+        assert db.execute("select statements_available from ops.database_metrics()").fetchone() == (True,)
+        db.execute("select * from ops.slow_queries(0)").fetchall()
+
+
+def test_statements_are_unavailable_when_the_extension_is_not_preloaded(db: psycopg.Connection[Any]) -> None:
+    """The shared cluster does not preload pg_stat_statements: created, it still cannot answer."""
+    with db.transaction(force_rollback=True):
+        db.execute("create extension if not exists pg_stat_statements with schema extensions")
+        db.execute("set local role service_role")
+        assert db.execute("select ops.statements_available()").fetchone() == (False,)
+        assert db.execute("select statements_available from ops.database_metrics()").fetchone() == (False,)
+        assert db.execute("select count(*) from ops.slow_queries(0) where source = 'statements'").fetchone() == (0,)

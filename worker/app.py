@@ -129,8 +129,8 @@ class Worker:
     def _wakeup_source(self) -> ListenSource | RealtimeSource | PollOnly:
         source = self.settings.wakeup_source
         if source == "realtime":
-            assert self.settings.supabase_url and self.settings.supabase_service_role_key
-            return RealtimeSource(self.settings.supabase_url, self.settings.supabase_service_role_key, self.signals)
+            assert self.settings.supabase_url and self.settings.supabase_key
+            return RealtimeSource(self.settings.supabase_url, self.settings.supabase_key, self.signals)
         if source == "listen":
             return ListenSource(self.settings.database_url, self.signals)
         return PollOnly()

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from worker.supabase_keys import classify_service_key
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WORKER_", env_file=".env", extra="ignore")
@@ -17,7 +19,12 @@ class Settings(BaseSettings):
         description="PostgreSQL URL (Supabase: the session pooler or direct connection, as postgres)",
     )
     supabase_url: str | None = Field(default=None, description="Supabase project URL, for Realtime wake-ups")
-    supabase_service_role_key: str | None = Field(default=None, description="service role key, for Realtime")
+    supabase_secret_key: str | None = Field(
+        default=None, description="secret API key (sb_secret_…, or a legacy service_role JWT), for Realtime"
+    )
+    supabase_service_role_key: str | None = Field(
+        default=None, description="legacy service_role JWT key, for Realtime (supabase_secret_key wins)"
+    )
     wakeup: Literal["auto", "realtime", "listen", "poll"] = Field(
         default="auto",
         description="wake-up source: realtime when Supabase settings are given, else LISTEN/NOTIFY; poll only",
@@ -80,6 +87,19 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return value
 
+    @field_validator("supabase_secret_key", "supabase_service_role_key")
+    @classmethod
+    def _service_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        classify_service_key(value)  # raises ValueError with the reason
+        return value.strip()
+
+    @property
+    def supabase_key(self) -> str | None:
+        """The service-role key for Supabase's API: the secret key, else the legacy one."""
+        return self.supabase_secret_key or self.supabase_service_role_key
+
     @field_validator("prepare_threshold", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -89,7 +109,7 @@ class Settings(BaseSettings):
     def wakeup_source(self) -> Literal["realtime", "listen", "poll"]:
         if self.wakeup != "auto":
             return self.wakeup
-        return "realtime" if self.supabase_url and self.supabase_service_role_key else "listen"
+        return "realtime" if self.supabase_url and self.supabase_key else "listen"
 
 
 class SettingsError(Exception):
@@ -103,6 +123,6 @@ def load_settings() -> Settings:
         problems = []
         for error in exc.errors():
             name = "WORKER_" + "_".join(str(p) for p in error["loc"]).upper()
-            reason = "is required" if error["type"] == "missing" else error["msg"]
+            reason = "is required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
             problems.append(f"{name} {reason}")
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

@@ -78,7 +78,9 @@ def functions_service(database_url: str, port: int, public_url: str | None = Non
         env["FUNCTIONS_URL"] = public_url
     return Service(
         "functions",
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        # The gateway's Auth signs users' tokens with the CLI's local secret (serve.ts says why it
+        # must be asked to accept it).
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         env,
         cwd=paths.FUNCTIONS_DIR,
     )

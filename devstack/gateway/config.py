@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +12,18 @@ from typing import Any
 from devstack import paths
 
 CONFIG_FILE = paths.SUPABASE_DIR / "config.toml"
+
+
+_ENV = re.compile(r"^env\(([A-Za-z_][A-Za-z0-9_]*)\)$")
+
+
+def _resolved(value: object) -> str | None:
+    """A config.toml string with the CLI's env(NAME) substitution; None when NAME is not set."""
+    text = str(value)
+    match = _ENV.match(text.strip())
+    if match is None:
+        return text
+    return os.environ.get(match.group(1)) or None
 
 
 def _duration_seconds(value: object, default: float) -> float:
@@ -60,9 +74,11 @@ class AuthSettings:
         limits = auth.get("rate_limit", {})
         defaults = cls()
         rl = RateLimits()
+        urls = (_resolved(u) for u in auth.get("additional_redirect_urls", ()))
         return cls(
-            site_url=str(auth.get("site_url", defaults.site_url)),
-            additional_redirect_urls=tuple(auth.get("additional_redirect_urls", ())),
+            # Unset env() values fall back to the CLI's local defaults.
+            site_url=_resolved(auth.get("site_url", defaults.site_url)) or defaults.site_url,
+            additional_redirect_urls=tuple(u for u in urls if u),
             jwt_expiry=int(auth.get("jwt_expiry", defaults.jwt_expiry)),
             enable_refresh_token_rotation=bool(
                 auth.get("enable_refresh_token_rotation", defaults.enable_refresh_token_rotation)

@@ -3,8 +3,11 @@
 //
 //   SUPABASE_DB_URL      database (default: `make db`'s postgresql://postgres@127.0.0.1:54322/postgres)
 //   PORT, HOST           where to listen (default 54321 on 127.0.0.1)
-//   SUPABASE_JWT_SECRET  verifies dashboard users' tokens for waha-session (default: the
-//                        Supabase CLI's local secret)
+//   SUPABASE_JWKS, SUPABASE_URL, AUTH_JWT_SECRET, AUTH_JWT_ISSUER
+//                        where waha-session gets the keys for users' tokens (waha-session/auth.ts).
+//                        With none set it refuses to start, unless given --allow-local-jwt-secret:
+//                        then it trusts the Supabase CLI's published secret, which anyone can sign
+//                        with (make demo, make functions and the tests pass it; never a deployment)
 //   FUNCTIONS_URL        the URL WAHA should post webhooks to (default: this server)
 //
 // Like the gateway it hands each function the path without /functions/v1, and it does not check
@@ -14,7 +17,14 @@ import { errorResponse, HttpError, jsonResponse, requestIdOf } from "./_shared/h
 import { stdoutSink } from "./_shared/log.ts";
 import { createHandler as pmsWebhook } from "./pms-webhook/handler.ts";
 import { createHandler as wahaWebhook } from "./waha-webhook/handler.ts";
-import { hs256Verifier, LOCAL_JWT_SECRET } from "./waha-session/auth.ts";
+import {
+  hasKeySource,
+  hs256Verifier,
+  type JwtVerifier,
+  jwtVerifier,
+  keySourceOptionsFromEnv,
+  LOCAL_JWT_SECRET,
+} from "./waha-session/auth.ts";
 import { createHandler as wahaSession } from "./waha-session/handler.ts";
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -42,7 +52,9 @@ export interface LocalServerOptions {
   databaseUrl?: string;
   port?: number;
   hostname?: string;
+  /** HS256 secret for users' tokens (tests); verifyJwt, when given, wins. */
   jwtSecret?: string;
+  verifyJwt?: JwtVerifier;
   functionsUrl?: string;
   signal?: AbortSignal;
   log?: (line: Record<string, unknown>) => void;
@@ -70,7 +82,7 @@ export function serveFunctions(
     "waha-session": wahaSession({
       sql: () => sql,
       log,
-      verifyJwt: hs256Verifier(options.jwtSecret ?? LOCAL_JWT_SECRET),
+      verifyJwt: options.verifyJwt ?? hs256Verifier(options.jwtSecret ?? LOCAL_JWT_SECRET),
       functionsUrl: options.functionsUrl ?? `${url}/functions/v1`,
     }),
   });
@@ -80,13 +92,23 @@ export function serveFunctions(
 
 if (import.meta.main) {
   const env = Deno.env;
+  const keys = keySourceOptionsFromEnv(env);
+  const localSecret = Deno.args.includes("--allow-local-jwt-secret");
+  if (!hasKeySource(keys) && !localSecret) {
+    console.error(JSON.stringify({
+      level: "error",
+      msg: "no key source for users' tokens: set SUPABASE_JWKS, SUPABASE_URL or AUTH_JWT_SECRET, " +
+        "or pass --allow-local-jwt-secret on a development machine (anyone can sign with that secret)",
+    }));
+    Deno.exit(2);
+  }
   const controller = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => controller.abort());
   const { url } = serveFunctions({
     databaseUrl: env.get("SUPABASE_DB_URL"),
     port: Number(env.get("PORT") ?? 54321),
     hostname: env.get("HOST") ?? "127.0.0.1",
-    jwtSecret: env.get("SUPABASE_JWT_SECRET") ?? env.get("JWT_SECRET"),
+    verifyJwt: hasKeySource(keys) ? jwtVerifier(keys) : hs256Verifier(LOCAL_JWT_SECRET),
     functionsUrl: env.get("FUNCTIONS_URL"),
     signal: controller.signal,
   });
@@ -95,5 +117,7 @@ if (import.meta.main) {
     msg: "edge functions listening",
     url: `${url}/functions/v1`,
     functions: ["pms-webhook", "waha-webhook", "waha-session"],
+    // Said on every start, so a development server is recognisable as one in its log.
+    userTokens: hasKeySource(keys) ? "configured keys" : "the Supabase CLI's published local secret (development only)",
   }));
 }

@@ -1,9 +1,12 @@
 // The local server: every function under /functions/v1/<name> over real HTTP, in-process and
 // as the process `make functions` starts.
 import assert from "node:assert/strict";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { MAX_BODY_BYTES } from "./_shared/http.ts";
 import { serveFunctions } from "./serve.ts";
+import { LOCAL_JWT_SECRET } from "./waha-session/auth.ts";
 import {
+  accessToken,
   countEvents,
   createPmsConfig,
   createTenant,
@@ -14,6 +17,7 @@ import {
   newStandardSecret,
   sample,
   standardWebhookRequest,
+  TEST_JWT_SECRET,
   testDatabaseUrl,
   testSql,
   wahaRequest,
@@ -82,7 +86,7 @@ Deno.test("the local server routes /functions/v1/<name> to each function over HT
 Deno.test("`deno run serve.ts` serves the functions and stops cleanly on SIGTERM", opts, async () => {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "serve.ts"],
+    args: ["run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
     cwd: new URL(".", import.meta.url).pathname,
     env: { PORT: String(port), SUPABASE_DB_URL: testDatabaseUrl() },
     stdout: "piped",
@@ -123,6 +127,91 @@ Deno.test("`deno run serve.ts` serves the functions and stops cleanly on SIGTERM
     await output.cancel();
     await child.stderr.cancel();
     assert.equal(status.code, 0);
+  }
+});
+
+/** `deno run serve.ts` with these settings; no key source unless `env` gives one. */
+function spawnServer(port: number, env: Record<string, string>, args: string[] = []) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "serve.ts", ...args],
+    cwd: new URL(".", import.meta.url).pathname,
+    env: {
+      PORT: String(port),
+      SUPABASE_DB_URL: testDatabaseUrl(),
+      SUPABASE_JWKS: "",
+      SUPABASE_URL: "",
+      AUTH_JWT_SECRET: "",
+      ...env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("without a key source for users' tokens, serve.ts refuses to start", opts, async () => {
+  const port = freePort();
+  const { code, stderr } = await spawnServer(port, {}).output();
+  assert.equal(code, 2);
+  assert.match(new TextDecoder().decode(stderr), /no key source for users' tokens.*--allow-local-jwt-secret/);
+  // Nothing listens there.
+  const refused = await fetch(`http://127.0.0.1:${port}/health`).catch((error) => error as Error);
+  assert.ok(refused instanceof Error);
+});
+
+Deno.test("with AUTH_JWT_SECRET, serve.ts uses it and not the CLI's published secret", opts, async () => {
+  const port = freePort();
+  const child = spawnServer(port, { AUTH_JWT_SECRET: TEST_JWT_SECRET });
+  const output = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    const first = await output.read();
+    assert.match(first.value ?? "", /"userTokens":"configured keys"/);
+    const call = async (token: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/functions/v1/waha-session`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ action: "status", tenant_id: crypto.randomUUID() }),
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    const user = crypto.randomUUID();
+    assert.equal(await call(await accessToken(user, { secret: LOCAL_JWT_SECRET })), 401);
+    assert.equal(await call(await accessToken(user)), 403); // signed in, not a member
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await output.cancel();
+    await child.stderr.cancel();
+  }
+});
+
+Deno.test("with SUPABASE_JWKS, serve.ts accepts the project's ES256 tokens and no HS256 ones", opts, async () => {
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: "key-1", alg: "ES256", use: "sig" };
+  const port = freePort();
+  const child = spawnServer(port, { SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }) });
+  const output = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    await output.read();
+    const call = async (token: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/functions/v1/waha-session`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ action: "status", tenant_id: crypto.randomUUID() }),
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    const user = crypto.randomUUID();
+    const es256 = await new SignJWT({ role: "authenticated" }).setProtectedHeader({ alg: "ES256", kid: "key-1" })
+      .setSubject(user).setAudience("authenticated").setExpirationTime("5m").sign(privateKey);
+    assert.equal(await call(es256), 403); // signed in, not a member
+    assert.equal(await call(await accessToken(user, { secret: LOCAL_JWT_SECRET })), 401);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await output.cancel();
+    await child.stderr.cancel();
   }
 });
 

@@ -21,7 +21,14 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # n
 from worker.errors import PayloadError, WorkerError
 from worker.pms.base import CanonicalReservation
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "canonical-reservation.schema.json"
+# The installed package (the container image) carries a copy next to this module; a checkout
+# reads shared/, where the edge functions and the simulators read it too.
+_PACKAGED_SCHEMA = Path(__file__).with_name("canonical-reservation.schema.json")
+SCHEMA_PATH = (
+    _PACKAGED_SCHEMA
+    if _PACKAGED_SCHEMA.exists()
+    else Path(__file__).resolve().parents[2] / "shared" / "schemas" / "canonical-reservation.schema.json"
+)
 
 # --------------------------------------------------------------------------------------------
 # Statuses: each vendor's values -> confirmed | checked_in | checked_out | cancelled | no_show.
