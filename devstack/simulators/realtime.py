@@ -9,7 +9,9 @@ or embedded:
 
 It follows Supabase Realtime (github.com/supabase/realtime: RealtimeWeb.UserSocket, RealtimeChannel,
 Extensions.PostgresCdcRls) as the `realtime` client (Python 2.x, JS 2.x) speaks to it:
-- The Phoenix socket (serializer vsn 1.0.0) at /realtime/v1/websocket, the path Supabase's API
+- The Phoenix socket (serializers vsn 1.0.0, JSON objects, as supabase-py speaks it, and 2.0.0,
+  JSON arrays [join_ref, ref, topic, event, payload], as current supabase-js does; 2.0.0's binary
+  broadcast frames are not served) at /realtime/v1/websocket, the path Supabase's API
   gateway serves. The handshake needs `apikey` (query) or `x-api-key` (header): a JWT signed with
   the project's secret (HS256/384/512, `typ` JWT) with `role` and an unexpired `exp`; anything else
   gets Realtime's 403.
@@ -291,6 +293,8 @@ class _Client:
     claims: JSON
     token: str
     channels: dict[str, _Channel] = field(default_factory=dict)
+    # Phoenix serializer: "1.0.0" (objects) or "2.0.0" (arrays)
+    vsn: str = "1.0.0"
 
 
 @dataclass(frozen=True)
@@ -378,7 +382,7 @@ class RealtimeSimulator:
         self._latency = 0.0
         # Internals.
         self._clients: set[_Client] = set()
-        self._accepted: dict[ServerConnection, tuple[JSON, str]] = {}
+        self._accepted: dict[ServerConnection, tuple[JSON, str, str]] = {}
         self._server: Server | None = None
         self._db: psycopg.AsyncConnection[Any] | None = None
         self._db_lock = asyncio.Lock()
@@ -501,15 +505,17 @@ class RealtimeSimulator:
             return self._reject(connection, self._refuse_connections, "refused by the test")
         query = parse_qs(url.query)
         vsn = query.get("vsn", ["1.0.0"])[0]
-        if vsn != "1.0.0":
-            return self._reject(connection, HTTPStatus.BAD_REQUEST, f"the simulator speaks vsn 1.0.0, not {vsn}")
+        if vsn not in ("1.0.0", "2.0.0"):
+            return self._reject(
+                connection, HTTPStatus.BAD_REQUEST, f"the simulator speaks vsn 1.0.0 and 2.0.0, not {vsn}"
+            )
         token = request.headers.get("x-api-key") or query.get("apikey", [None])[0]
         try:
             claims = verify_jwt(token, self.jwt_secret)
         except TokenError as exc:
             # UserSocket.connect answers :error, which Phoenix turns into a bare 403.
             return self._reject(connection, HTTPStatus.FORBIDDEN, str(exc), body="")
-        self._accepted[connection] = (claims, str(token))
+        self._accepted[connection] = (claims, str(token), vsn)
         return None
 
     def _reject(self, connection: ServerConnection, status: int, reason: str, body: str | None = None) -> Response:
@@ -517,8 +523,8 @@ class RealtimeSimulator:
         return connection.respond(status, reason + "\n" if body is None else body)
 
     async def _serve(self, connection: ServerConnection) -> None:
-        claims, token = self._accepted.pop(connection)
-        client = _Client(connection, claims, token)
+        claims, token, vsn = self._accepted.pop(connection)
+        client = _Client(connection, claims, token, vsn=vsn)
         self._clients.add(client)
         self.handshakes += 1
         try:
@@ -532,8 +538,15 @@ class RealtimeSimulator:
                 self._stop_channel(channel)
 
     async def _send(self, client: _Client, topic: str, event: str, payload: JSON, ref: str | None = None) -> None:
-        # Phoenix's V1 JSON serializer: exactly topic, event, payload and ref.
-        message = json.dumps({"topic": topic, "event": event, "payload": payload, "ref": ref})
+        if client.vsn == "2.0.0":
+            # Phoenix's V2 JSON serializer: [join_ref, ref, topic, event, payload]; a channel's
+            # messages carry its join_ref, which the client checks against its current join.
+            channel = client.channels.get(topic)
+            join_ref = channel.join_ref if channel is not None else None
+            message = json.dumps([join_ref, ref, topic, event, payload])
+        else:
+            # Phoenix's V1 JSON serializer: exactly topic, event, payload and ref.
+            message = json.dumps({"topic": topic, "event": event, "payload": payload, "ref": ref})
         with contextlib.suppress(ConnectionClosed):
             await client.connection.send(message)
 
@@ -546,7 +559,13 @@ class RealtimeSimulator:
 
     async def _receive(self, client: _Client, raw: str | bytes) -> None:
         try:
+            if isinstance(raw, bytes):
+                raise TypeError("binary frames (2.0.0's broadcasts) are not served")
             message = json.loads(raw)
+            if client.vsn == "2.0.0":
+                if not isinstance(message, list) or len(message) != 5:
+                    raise TypeError("a 2.0.0 message is [join_ref, ref, topic, event, payload]")
+                message = dict(zip(("join_ref", "ref", "topic", "event", "payload"), message, strict=True))
             topic, event, payload, ref = message["topic"], message["event"], message["payload"], message["ref"]
             if not isinstance(topic, str) or not isinstance(event, str) or not isinstance(payload, dict):
                 raise TypeError("topic and event must be strings, payload an object")

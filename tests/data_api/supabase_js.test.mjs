@@ -34,6 +34,33 @@ test("a session from Auth reaches the Data API, and sign-out ends it", async () 
   assert.equal(after.error.code, "42501");
 });
 
+test("auth: a 5-second session refreshes, rotates, and ends with sign-out", async (t) => {
+  if (fx.remote) return t.skip("a real project's token lifetime is its own setting");
+  const fresh = () => createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+  const wrong = await fresh().auth.signInWithPassword({ email: fx.owner_a.email, password: "not the password" });
+  assert.equal(wrong.error.status, 400);
+  assert.equal(wrong.error.code, "invalid_credentials");
+
+  const sb = fresh();
+  const first = await sb.auth.signInWithPassword(fx.owner_a);
+  assert.equal(first.error, null);
+  const s1 = first.data.session;
+  assert.equal(s1.expires_in, 5);
+  await until(() => Date.now() / 1000 > s1.expires_at, "the access token to expire");
+  // the client notices the expired session and refreshes it, rotating the refresh token
+  const { data: { session: s2 }, error } = await sb.auth.getSession();
+  assert.equal(error, null);
+  assert.notEqual(s2.access_token, s1.access_token);
+  assert.notEqual(s2.refresh_token, s1.refresh_token);
+  const tenants = await sb.from("tenants").select("id");
+  assert.deepEqual(tenants.data, [{ id: fx.tenant_a }]);
+
+  await sb.auth.signOut();
+  const revoked = await fresh().auth.refreshSession({ refresh_token: s2.refresh_token });
+  assert.equal(revoked.error.status, 400);
+  assert.equal(revoked.error.code, "refresh_token_not_found");
+});
+
 test("reads: filters, order, ranges and exact counts", async () => {
   const sb = as(fx.tokens.staff_a);
   const ids = fx.messages_a;
@@ -82,9 +109,12 @@ test("isolation: hotel B's owner neither sees nor changes hotel A", async () => 
   const planted = await ownerB.from("message_templates").insert(template(fx.tenant_a, "planted"));
   assert.equal(planted.status, 403);
   assert.equal(planted.error.code, "42501");
+  // one answer whether the row is another hotel's or does not exist (its HTTP status: see
+  // test_an_rpc_refusal_is_a_client_error in test_supabase_py.py)
   const resent = await ownerB.rpc("resend_message", { p_message_id: fx.messages_a[2] });
-  assert.equal(resent.status, 403);
-  assert.equal(resent.error.code, "42501");
+  const missing = await ownerB.rpc("resend_message", { p_message_id: 2 ** 52 });
+  assert.equal(resent.error.message, "message not found or not accessible");
+  assert.deepEqual([resent.status, resent.error], [missing.status, missing.error]);
 
   const anonymous = await as(null).from("message_logs").select("id");
   assert.equal(anonymous.status, 401);
@@ -93,7 +123,7 @@ test("isolation: hotel B's owner neither sees nor changes hotel A", async () => 
 
 test("rpc: named arguments, each role, and the metrics schema", async () => {
   const staff = await as(fx.tokens.staff_a).rpc("resend_message", { p_message_id: fx.messages_a[4] });
-  assert.equal(staff.error.code, "42501");
+  assert.equal(staff.error.message, "message not found or not accessible");
   const admin = await as(fx.tokens.admin_a).rpc("resend_message", { p_message_id: fx.messages_a[4] });
   assert.equal(admin.error, null);
   assert.equal(admin.data, true);
@@ -173,4 +203,61 @@ test("statement timeout: a slow call as a signed-in user fails with 57014", asyn
   const slow = await sb.rpc("test_slow", { p_seconds: 30 });
   assert.equal(slow.status, 500);
   assert.equal(slow.error.code, "57014");
+});
+
+// Waits for a condition the Realtime callbacks make true (polled: they run on this event loop).
+async function until(predicate, what, seconds = 30) {
+  const deadline = Date.now() + seconds * 1000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("realtime: a member gets their hotel's changes and never another hotel's", async () => {
+  const seen = { a: [], b: [] };
+  const clients = [];
+  try {
+    for (const [name, token] of [["a", fx.tokens.staff_a], ["b", fx.tokens.owner_b]]) {
+      const sb = as(token);
+      clients.push(sb);
+      await sb.realtime.setAuth(token);
+      let ready = false;
+      let failed = null;
+      sb.channel(`js-dashboard-${name}`)
+        .on("postgres_changes", { event: "INSERT", schema: "public", table: "message_logs" }, (change) => {
+          seen[name].push(change.new.id);
+        })
+        // Realtime's readiness: after the join's reply, once it listens to PostgreSQL
+        .on("system", {}, (message) => {
+          if (String(message.message).includes("Subscribed to PostgreSQL")) ready = true;
+        })
+        .subscribe((status, error) => {
+          if (status === "CHANNEL_ERROR" || status === "TIMED_OUT") failed = error ?? new Error(status);
+        });
+      await until(() => ready || failed, `hotel ${name}'s subscription`);
+      assert.equal(failed, null);
+    }
+    const service = as(fx.tokens.service);
+    const insert = async (tenant, body) => {
+      const res = await service.from("message_logs").insert({
+        tenant_id: tenant,
+        template_key: "js_realtime",
+        dedupe_key: `js:${crypto.randomUUID()}`,
+        to_phone: "+4915112345678",
+        body,
+        status: "queued",
+      }).select("id").single();
+      assert.equal(res.error, null);
+      return res.data.id;
+    };
+    const forA = await insert(fx.tenant_a, "for A");
+    // B's own change comes after A's in the log: once B has it, a leak of A's would be there
+    const forB = await insert(fx.tenant_b, "for B");
+    await until(() => seen.b.includes(forB) && seen.a.includes(forA), "both changes");
+    assert.deepEqual(seen.b, [forB]);
+    assert.deepEqual(seen.a, [forA]);
+  } finally {
+    for (const sb of clients) await sb.removeAllChannels();
+  }
 });

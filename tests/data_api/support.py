@@ -9,14 +9,18 @@ the factories). The suite empties the tenant tables: use a disposable project.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
+from devstack.gateway.config import AuthSettings
+from devstack.gateway.server import Gateway
 from tests.factories import Tenant
 
 PASSWORD = "correct horse battery staple"
@@ -102,3 +106,14 @@ def forged_tokens(api: Api, user: uuid.UUID) -> dict[str, str]:
         "expired": api.user_token(user, exp=now - 120, iat=now - 3720),
         "garbage": "abc.def",
     }
+
+
+@contextlib.asynccontextmanager
+async def realtime_url(api: Api, database_url: str, auth: AuthSettings | None = None) -> AsyncIterator[str]:
+    """The project URL with Realtime behind it: the real project's, or a local gateway's with the
+    Realtime stand-in."""
+    if api.remote:
+        yield api.url
+        return
+    async with Gateway(database_url, realtime=True, auth=auth) as gateway:
+        yield gateway.url

@@ -54,7 +54,6 @@ def test_filters_logic_trees_order_and_paging() -> None:
 
 def test_postgrest_syntax_the_stand_in_does_not_serve_is_refused_by_name() -> None:
     for params in (
-        [("select", "...tenants(name)")],
         [("select", "id,tenants(name)"), ("tenants.reservations.id", "eq.1")],
         [("body", "fts.hello")],
         [("id", "eq(any).{1,2}")],

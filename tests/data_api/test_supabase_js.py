@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from devstack import paths
-from tests.data_api.support import PASSWORD, Api, Hotels, forged_tokens
+from devstack.gateway.config import ProjectConfig
+from tests.data_api.support import PASSWORD, Api, Hotels, forged_tokens, realtime_url
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +34,7 @@ FORGED_CODES = {
 
 
 async def test_the_supabase_js_suite_passes(
-    api: Api, hotels: Hotels, probe_functions: None, db: psycopg.Connection[tuple[object, ...]]
+    api: Api, hotels: Hotels, probe_functions: None, db: psycopg.Connection[tuple[object, ...]], clean_db: str
 ) -> None:
     deno = paths.VENV_BIN / "deno"
     package = paths.ROOT / "node_modules" / "@supabase" / "supabase-js" / "package.json"
@@ -60,12 +62,26 @@ async def test_the_supabase_js_suite_passes(
                 ("staff_a", hotels.staff_a),
                 ("owner_b", hotels.owner_b),
             )
-        },
+        }
+        | {"service": api.service_token()},
         "forged": {name: [token, FORGED_CODES[name]] for name, token in forged.items()},
     }
+    # the same API, with Realtime behind it and 5-second access tokens (a gateway of its own locally)
+    five_seconds = replace(ProjectConfig.load().auth, jwt_expiry=5)
+    async with realtime_url(api, clean_db, five_seconds) as url:
+        report, returncode = await _run_suite(deno, fixture, url, api)
+    assert returncode == 0, report
+    assert "10 passed | 0 failed" in report, report
+
+    # What the suite's refused writes must not have left behind.
+    assert db.execute("select count(*) from public.message_templates where key like 'js\\_%'").fetchone() == (0,)
+    assert db.execute("select body from public.message_templates where id = %s", (row[0],)).fetchone() == ("Hi",)
+
+
+async def _run_suite(deno: Path, fixture: dict[str, object], url: str, api: Api) -> tuple[str, int | None]:
     env = {
         **os.environ,
-        "SUPABASE_URL": api.url,
+        "SUPABASE_URL": url,
         "SUPABASE_PUBLISHABLE_KEY": api.publishable_key,
         "DATA_API_FIXTURE": json.dumps(fixture),
         "NO_COLOR": "1",
@@ -87,10 +103,4 @@ async def test_the_supabase_js_suite_passes(
         stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=110)
-    report = output.decode(errors="replace")
-    assert process.returncode == 0, report
-    assert "8 passed | 0 failed" in report, report
-
-    # What the suite's refused writes must not have left behind.
-    assert db.execute("select count(*) from public.message_templates where key like 'js\\_%'").fetchone() == (0,)
-    assert db.execute("select body from public.message_templates where id = %s", (row[0],)).fetchone() == ("Hi",)
+    return output.decode(errors="replace"), process.returncode

@@ -24,7 +24,7 @@ from devstack.gateway.config import ProjectConfig
 from devstack.gateway.server import Gateway
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from tests.data_api.support import PASSWORD, Api, Hotels, forged_tokens, remote_api
-from tests.factories import Tenant
+from tests.factories import Factory, Tenant
 
 pytestmark = pytest.mark.slow
 
@@ -176,6 +176,9 @@ async def test_embedding_along_foreign_keys_under_rls(api: Api, hotels: Hotels) 
     with_tenant = await owner_a.table("message_logs").select("id, hotel:tenants(name)").order("id").limit(2).execute()
     assert rows(with_tenant) == [{"id": i, "hotel": {"name": "Hotel A"}} for i in hotels.messages_a[:2]]
 
+    spread = await owner_a.table("message_logs").select("id, ...tenants(hotel:name)").order("id").limit(1).execute()
+    assert rows(spread) == [{"id": hotels.messages_a[0], "hotel": "Hotel A"}]
+
     dead_only = await (
         owner_a.table("tenants").select("name, message_logs(id, status)").eq("message_logs.status", "dead").execute()
     )
@@ -222,7 +225,7 @@ async def test_a_member_of_hotel_b_neither_sees_nor_changes_hotel_a(
     assert planted.value.code == "42501"
     with pytest.raises(APIError) as resent:
         await owner_b.rpc("resend_message", {"p_message_id": hotels.messages_a[2]}).execute()
-    assert resent.value.code == "42501"
+    assert (resent.value.code, resent.value.message) == ("P0002", "message not found or not accessible")
 
     row = db.execute("select body from public.message_templates where id = %s", (template_id,)).fetchone()
     assert row == ("Hi {{guest_name}}",)
@@ -253,10 +256,13 @@ async def test_rpc_with_named_arguments_as_each_role(
     api: Api, hotels: Hotels, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     dead = hotels.messages_a[2]
-    for user in (hotels.staff_a, hotels.owner_b):
+    # one answer for a caller without the right and for an id that does not exist
+    for user, message_id in ((hotels.staff_a, dead), (hotels.owner_b, dead), (hotels.admin_a, 2**62)):
         with pytest.raises(APIError) as refused:
-            await (await client(api, api.user_token(user))).rpc("resend_message", {"p_message_id": dead}).execute()
-        assert refused.value.code == "42501"
+            await (
+                (await client(api, api.user_token(user))).rpc("resend_message", {"p_message_id": message_id}).execute()
+            )
+        assert (refused.value.code, refused.value.message) == ("P0002", "message not found or not accessible")
     resent = (
         await (await client(api, api.user_token(hotels.admin_a)))
         .rpc("resend_message", {"p_message_id": dead})
@@ -281,6 +287,18 @@ async def test_rpc_with_named_arguments_as_each_role(
     assert column(read_only, "tenant_name") == ["Hotel A"]
     filtered = await metrics.rpc("tenant_metrics", {}).eq("tenant_id", str(hotels.b.id)).execute()
     assert rows(filtered) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the tenant RPCs' one answer is SQLSTATE P0002, which PostgREST (and so the Data API) maps to HTTP 500;"
+    " it needs a 4xx SQLSTATE (PT404, P0001 or 42501) in a new migration",
+)
+async def test_an_rpc_refusal_is_a_client_error(api: Api, hotels: Hotels) -> None:
+    response = await raw(
+        api, "POST", "/rpc/resend_message", api.user_token(hotels.owner_b), json={"p_message_id": hotels.messages_a[2]}
+    )
+    assert 400 <= response.status_code < 500, response.text
 
 
 async def test_rpc_errors_name_the_function_and_the_missing_arguments(api: Api, hotels: Hotels) -> None:
@@ -377,7 +395,7 @@ async def test_a_bulk_insert_with_one_bad_row_writes_nothing(
         ("/message_logs?select=no_such_column", 400, "42703"),
         ("/message_logs?no_such_column=eq.1", 400, "42703"),
         ("/message_logs?id=eq.not-a-number", 400, "22P02"),
-        ("/message_logs?select=id,...tenants(name)", 400, "PGRST127"),  # spreading: not served here
+        ("/tenants?select=name,...message_logs(id)", 400, "PGRST127"),  # spreading to-many: not served here
         ("/message_logs?select=id,no_such_table(name)", 400, "PGRST200"),
         ("/message_logs?tenants.name=eq.x", 400, "PGRST108"),
         ("/message_logs?body=fts.hello", 400, "PGRST127"),
@@ -517,3 +535,90 @@ async def test_a_slow_query_as_a_signed_in_user_hits_the_statement_timeout(
     assert response.status_code == 500
     assert response.json()["code"] == "57014"
     assert response.json()["message"] == "canceling statement due to statement timeout"
+
+
+# ---- the tenant RPCs, each for each role ------------------------------------------------------------
+_MEMBERS = ("owner", "admin")
+_EVERYONE = ("owner", "admin", "staff")
+# rpc: who may call it (anyone else gets the one answer, P0002; anon is not granted it: 42501)
+_RPC_RIGHTS: dict[str, tuple[str, ...]] = {
+    "invite_member": _MEMBERS,
+    "revoke_invitation": _MEMBERS,
+    "change_member_role": _MEMBERS,
+    "remove_member": _MEMBERS,
+    "pause_tenant_sends": _MEMBERS,
+    "resume_tenant_sends": _MEMBERS,
+    "set_guest_opt_in": _EVERYONE,
+    "resend_message": _MEMBERS,
+    "resend_messages": _MEMBERS,
+    "replay_inbound_events": _MEMBERS,
+    "search_reservations": _EVERYONE,
+}
+
+
+def _rpc_arguments(
+    rpc: str, hotels: Hotels, factory: Factory, db: psycopg.Connection[tuple[object, ...]]
+) -> dict[str, Any]:
+    a = str(hotels.a.id)
+    if rpc == "invite_member":
+        return {"p_tenant_id": a, "p_email": "new.colleague@example.com", "p_role": "staff"}
+    if rpc == "revoke_invitation":
+        row = db.execute(
+            "select invitation_id from public.invite_member(%s, 'invited@example.com', 'staff')", (hotels.a.id,)
+        ).fetchone()
+        assert row is not None
+        return {"p_invitation_id": str(row[0])}
+    if rpc == "change_member_role":
+        return {"p_tenant_id": a, "p_user_id": str(factory.member(hotels.a, "staff")), "p_role": "admin"}
+    if rpc == "remove_member":
+        return {"p_tenant_id": a, "p_user_id": str(factory.member(hotels.a, "staff"))}
+    if rpc == "pause_tenant_sends":
+        return {"p_tenant_id": a, "p_reason": "checking the new templates"}
+    if rpc == "resume_tenant_sends":
+        return {"p_tenant_id": a}
+    if rpc == "set_guest_opt_in":
+        reservation = factory.reservation(hotels.a)
+        row = db.execute("select guest_id from public.reservations where id = %s", (reservation,)).fetchone()
+        assert row is not None
+        return {"p_guest_id": str(row[0]), "p_opt_in": False, "p_reason": "asked at the front desk"}
+    if rpc == "resend_message":
+        return {"p_message_id": hotels.messages_a[2]}
+    if rpc == "resend_messages":
+        return {"p_tenant_id": a, "p_ids": hotels.messages_a}
+    if rpc == "replay_inbound_events":
+        return {"p_tenant_id": a, "p_ids": []}
+    assert rpc == "search_reservations"
+    factory.reservation(hotels.a)
+    return {"p_tenant_id": a, "p_query": "Ada"}
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "staff", "outsider", "anon"])
+@pytest.mark.parametrize("rpc", sorted(_RPC_RIGHTS))
+async def test_every_tenant_rpc_for_every_role(
+    api: Api, hotels: Hotels, factory: Factory, db: psycopg.Connection[tuple[object, ...]], rpc: str, role: str
+) -> None:
+    user = {
+        "owner": hotels.owner_a,
+        "admin": hotels.admin_a,
+        "staff": hotels.staff_a,
+        "outsider": hotels.owner_b,
+        "anon": None,
+    }[role]
+    sb = await client(api, None if user is None else api.user_token(user))
+    call = sb.rpc(rpc, _rpc_arguments(rpc, hotels, factory, db))
+    if role in _RPC_RIGHTS[rpc]:
+        answer = await call.execute()
+        if rpc == "search_reservations":
+            assert len(rows(answer)) == 1
+        return
+    if rpc == "search_reservations" and role == "outsider":
+        # a search of another hotel finds nothing, as a search that matches nothing
+        assert rows(await call.execute()) == []
+        return
+    with pytest.raises(APIError) as refused:
+        await call.execute()
+    if role == "anon":
+        assert refused.value.code == "42501"
+    else:
+        assert refused.value.code == "P0002"
+        assert str(refused.value.message).endswith("not found or not accessible")

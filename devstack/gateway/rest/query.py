@@ -73,6 +73,8 @@ class Embed:
     hint: str | None
     inner: bool
     select: list[SelectItem]
+    # `...relation(cols)`: the related row's columns go into the parent object
+    spread: bool = False
     # `relation.column=...`, `relation.order=...`, `relation.limit=...` from the query string
     query: Query | None = None
     # the relationship, once the handler has found it in the catalog
@@ -176,8 +178,12 @@ def parse_select(text: str) -> list[SelectItem]:
         if re.fullmatch(r"(\w+:)?(count\(\)|[^()]*\.(count|sum|avg|max|min)\(\))(::\w+)?", item):
             # Supabase keeps PostgREST's db-aggregates-enabled off
             raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
-        if item.startswith("..."):
-            raise not_implemented(f"spreading an embedded resource ({item})")
+        if item.startswith("...") and "(" in item:
+            spread = _parse_embed(item[3:], text)
+            assert spread.embed is not None
+            spread.embed.spread = True
+            items.append(spread)
+            continue
         if "(" in item:
             items.append(_parse_embed(item, text))
             continue

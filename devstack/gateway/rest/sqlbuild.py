@@ -126,9 +126,40 @@ def inner_conditions(
     return found
 
 
+def _spread_sql(embed: Embed, parent: sql.Composable, params: Params, depth: int, n: int) -> sql.Composable:
+    """`...relation(cols)` on a to-one relationship: each column a scalar subquery of the parent row."""
+    target: Relationship = embed.target
+    if not target.to_one:
+        raise not_implemented(f"spreading a to-many relationship ({embed.name})")
+    child = sql.Identifier(f"pgrst_{depth}_{n}")
+    parts: list[sql.Composable] = []
+    for item in embed.select:
+        if item.embed is not None:
+            raise not_implemented(f"embedding inside a spread ({embed.name})")
+        fields = [SelectItem(Field(c)) for c in target.child.columns] if item.field is None else [item]
+        for one in fields:
+            assert one.field is not None
+            expr = field_sql(one.field, child, params)
+            if one.cast:
+                expr = sql.SQL("cast({} as " + one.cast + ")").format(expr)
+            conditions = _embed_conditions(embed, parent, child, params)
+            parts.append(
+                sql.SQL("(select {} from {} as {} where {} limit 1) as {}").format(
+                    expr,
+                    qualified(target.child.schema, target.child.name),
+                    child,
+                    sql.SQL(" and ").join(conditions),
+                    sql.Identifier(one.alias or one.field.output_name),
+                )
+            )
+    return sql.SQL(", ").join(parts)
+
+
 def _embed_sql(embed: Embed, parent: sql.Composable, params: Params, depth: int, n: int) -> sql.Composable | None:
     if not embed.select:
         return None
+    if embed.spread:
+        return _spread_sql(embed, parent, params, depth, n)
     target: Relationship = embed.target
     child = sql.Identifier(f"pgrst_{depth}_{n}")
     columns = select_sql(embed.select, child, params, depth + 1)
