@@ -1,5 +1,5 @@
 """The dashboard end to end: its production build in Debian's Chromium, driven by Playwright,
-against the real local system: the gateway (Auth, the Data API) with short-lived tokens, the
+against the real local system: the gateway (Auth, the Data API, Realtime) with short-lived tokens, the
 edge functions, the worker process, and the WAHA simulator.
 
 The build bakes in the gateway's URL, so the gateway's port is chosen before the build."""
@@ -62,7 +62,7 @@ def functions_server(database_url: str) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port)}
     process = subprocess.Popen(
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts"],
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
         cwd=paths.FUNCTIONS_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -102,7 +102,11 @@ async def stack(database_url: str, dashboard_build: tuple[Path, int], functions_
     auth = AuthSettings(**{**config.auth.__dict__, "jwt_expiry": TOKEN_SECONDS})
     async with (
         Gateway(
-            database_url, port=port, auth=auth, functions_url=functions_server.removesuffix("/functions/v1")
+            database_url,
+            port=port,
+            auth=auth,
+            functions_url=functions_server.removesuffix("/functions/v1"),
+            realtime=True,
         ) as gateway,
         dashboard.DashboardServer(dist) as app,
         WahaSimulator(api_key=WAHA_KEY, ack_delays=(0.2, 0.4, 0.6)) as waha,

@@ -148,7 +148,7 @@ async def test_a_user_of_hotel_b_never_sees_hotel_a(
     await assert_accessible(page, "reservation not found")
 
 
-async def test_a_resend_from_the_messages_screen_is_sent_and_ticks_in_the_timeline(
+async def test_a_resend_from_the_messages_screen_is_sent_and_ticks_live_in_the_timeline(
     db: psycopg.Connection[Any],
     factory: Factory,
     stack: Stack,
@@ -196,26 +196,32 @@ async def test_a_resend_from_the_messages_screen_is_sent_and_ticks_in_the_timeli
     await expect(staff_page.get_by_role("button", name=re.compile("Resend"))).to_have_count(0)
     await staff_page.close()
 
-    await sign_in(page, stack, owner.email, f"/t/{hotel.id}/messages")
-    await expect(page.get_by_role("heading", name="Messages needing action")).to_be_visible()
-    await expect(page.get_by_text("WAHA answered 500 Internal Server Error")).to_be_visible()
-    await assert_accessible(page, "Messages needing action")
+    # The reservation open in one tab: its timeline listens through Realtime.
+    await sign_in(page, stack, owner.email, f"/t/{hotel.id}/reservations/{reservation}")
+    await expect(page.get_by_text("Updates live")).to_be_visible()
+    timeline = page.get_by_test_id(f"message-{dead}")
+    await expect(timeline.get_by_text("Dead", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Opted in")).to_be_visible()
+    await assert_accessible(page, "reservation")
+
+    # The messages needing action in another tab of the same session.
+    messages = await context.new_page()
+    await messages.goto(f"{stack.app_url}/t/{hotel.id}/messages")
+    await expect(messages.get_by_role("heading", name="Messages needing action")).to_be_visible()
+    await expect(messages.get_by_text("WAHA answered 500 Internal Server Error")).to_be_visible()
+    await assert_accessible(messages, "Messages needing action")
 
     # The opted-out guest's message is refused, with the reason.
-    await page.get_by_role("button", name="Resend: checkout (Otto Out)").click()
-    await expect(page.get_by_test_id("resend-notice")).to_contain_text(
+    await messages.get_by_role("button", name="Resend: checkout (Otto Out)").click()
+    await expect(messages.get_by_test_id("resend-notice")).to_contain_text(
         "cannot be sent again: the guest opted out of WhatsApp messages"
     )
 
-    await page.get_by_role("button", name="Resend: welcome (Grace Hopper)").click()
-    await expect(page.get_by_test_id("resend-notice")).to_contain_text("Queued to be sent again.")
-    await expect(page.get_by_text("WAHA answered 500 Internal Server Error")).to_have_count(0)
+    await messages.get_by_role("button", name="Resend: welcome (Grace Hopper)").click()
+    await expect(messages.get_by_test_id("resend-notice")).to_contain_text("Queued to be sent again.")
+    await expect(messages.get_by_text("WAHA answered 500 Internal Server Error")).to_have_count(0)
 
-    # WAHA receives it, and its acks come back as ticks on the reservation's timeline.
-    await page.goto(f"{stack.app_url}/t/{hotel.id}/reservations/{reservation}")
-    timeline = page.get_by_test_id(f"message-{dead}")
+    # WAHA receives it, and its acks arrive live as ticks on the first tab's timeline.
     await expect(timeline.get_by_role("img", name="Read")).to_have_text("✓✓")
-    await expect(page.get_by_text("Opted in")).to_be_visible()
-    await assert_accessible(page, "reservation")
     sent = stack.waha.sent("spree")
     assert [(m.chat_id, m.text) for m in sent] == [("4915111111111@c.us", "Welcome to Hotel Spree!")]

@@ -25,15 +25,15 @@ export async function getTimeline(tenantId: string, reservationId: string): Prom
   return data;
 }
 
-// While a message is on its way the timeline is asked again every few seconds, so its ticks
-// appear as WAHA reports them. (Realtime push is the next step; polling stops once they settle.)
-export const timelineQueryOptions = (tenantId: string, reservationId: string) =>
+// Realtime pushes the changes (hooks/use-live-timeline.ts). Without it (`live` false), the
+// timeline is asked again every few seconds while a message is on its way.
+export const timelineQueryOptions = (tenantId: string, reservationId: string, live = false) =>
   queryOptions({
     queryKey: ["timeline", tenantId, reservationId],
     queryFn: () => getTimeline(tenantId, reservationId),
-    refetchInterval: (query) => (query.state.data && isMoving(query.state.data) ? 2000 : false),
+    refetchInterval: (query) => (!live && query.state.data && isMoving(query.state.data) ? 2000 : false),
   });
 
-export function useTimeline(tenantId: string, reservationId: string) {
-  return useQuery(timelineQueryOptions(tenantId, reservationId));
+export function useTimeline(tenantId: string, reservationId: string, live = false) {
+  return useQuery(timelineQueryOptions(tenantId, reservationId, live));
 }

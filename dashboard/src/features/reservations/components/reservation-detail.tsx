@@ -5,12 +5,14 @@ import { QueryState } from "../../../components/ui/query-state";
 import { formatDate, formatDateTime } from "../../../lib/time";
 import { useReservation } from "../api/get-reservation";
 import { useTimeline } from "../api/get-timeline";
+import { useLiveTimeline } from "../hooks/use-live-timeline";
 import { MessageTimeline } from "./message-timeline";
 
 export function ReservationDetailView({ tenantId, reservationId }: { tenantId: string; reservationId: string }) {
   const { t, i18n } = useTranslation();
   const reservation = useReservation(tenantId, reservationId);
-  const timeline = useTimeline(tenantId, reservationId);
+  const live = useLiveTimeline(tenantId, reservationId);
+  const timeline = useTimeline(tenantId, reservationId, live);
   const back = (
     <Anchor component={Link} to={`/t/${tenantId}/reservations`}>
       {t("reservations.back")}
@@ -67,7 +69,10 @@ export function ReservationDetailView({ tenantId, reservationId }: { tenantId: s
                 )}
               </Group>
             </Card>
-            <Title order={2}>{t("reservations.timeline")}</Title>
+            <Group gap="sm">
+              <Title order={2}>{t("reservations.timeline")}</Title>
+              {live && <Text size="sm">{t("reservations.live")}</Text>}
+            </Group>
             <QueryState query={timeline}>{(entries) => <MessageTimeline entries={entries} timeZone={r.timezone} />}</QueryState>
           </Stack>
         )
