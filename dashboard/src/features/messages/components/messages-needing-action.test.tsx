@@ -9,6 +9,15 @@ import { MessagesNeedingAction } from "./messages-needing-action";
 const TENANT = "11111111-1111-1111-1111-111111111111";
 const rows: ActionMessage[] = [
   {
+    id: 8,
+    reservationId: null,
+    templateKey: "checkout",
+    status: "failed",
+    lastError: "timeout",
+    updatedAt: "2027-03-28T09:00:00Z",
+    guestName: "Otto Out",
+  },
+  {
     id: 7,
     reservationId: "22222222-2222-2222-2222-222222222222",
     templateKey: "welcome",
@@ -51,5 +60,23 @@ describe("MessagesNeedingAction", () => {
       "welcome (Grace Hopper): This message cannot be sent again: the guest opted out of WhatsApp messages.",
     );
     expect(rpc).toHaveBeenCalledWith("resend_message", { p_message_id: 7 });
+  });
+
+  it("resends a selection at once and reports what was refused, and why", async () => {
+    const rpc = vi.spyOn(supabase, "rpc").mockResolvedValue({
+      data: { taken: 1, refused: { guest_opted_out: 1 } },
+      error: null,
+      count: null,
+      status: 200,
+      statusText: "OK",
+    } as never);
+    renderUi(<MessagesNeedingAction tenantId={TENANT} timeZone="Europe/Berlin" canResend />, seeded());
+    const button = screen.getByRole("button", { name: "Resend selected (0)" });
+    expect(button).toBeDisabled();
+    await userEvent.click(screen.getByRole("checkbox", { name: "Select all" }));
+    await userEvent.click(screen.getByRole("button", { name: "Resend selected (2)" }));
+    const result = await screen.findByText("1 queued to be sent again.");
+    expect(result.parentElement).toHaveTextContent("1 not sent: the guest opted out of WhatsApp messages");
+    expect(rpc).toHaveBeenCalledWith("resend_messages", { p_tenant_id: TENANT, p_ids: [8, 7] });
   });
 });
