@@ -73,7 +73,14 @@ export function TodayView({ tenantId, timeZone }: { tenantId: string; timeZone: 
                   <List listStyleType="none" spacing="xs">
                     {rows.map((m) => (
                       <List.Item key={m.id}>
-                        <StatusBadge status={m.status} /> {m.templateKey}
+                        <StatusBadge status={m.status} />{" "}
+                        {m.reservationId ? (
+                          <Anchor component={Link} to={`${base}/reservations/${m.reservationId}`}>
+                            {m.templateKey}
+                          </Anchor>
+                        ) : (
+                          m.templateKey
+                        )}
                         {m.lastError ? ` — ${m.lastError}` : ""}
                       </List.Item>
                     ))}
