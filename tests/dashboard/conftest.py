@@ -29,7 +29,8 @@ from devstack.simulators.waha import WahaSimulator
 from tests.factories import Factory, Tenant, auth_user
 from tests.processes import WorkerProcess
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium (make setup installs it as root); another Chromium build by $CHROMIUM_PATH.
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 AXE = dashboard.DASHBOARD_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery staple"
 WAHA_KEY = "dashboard-e2e-waha-key"

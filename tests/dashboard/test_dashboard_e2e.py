@@ -27,7 +27,10 @@ pytestmark = [
     pytest.mark.slow,
     # The first test also waits for the build, and a token refresh takes up to 30s.
     pytest.mark.timeout(300),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make setup as root)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no Chromium at {CHROMIUM}: make setup as root installs Debian's, or set CHROMIUM_PATH",
+    ),
 ]
 
 
