@@ -16,8 +16,8 @@ bench: setup
 	$(PY) -m bench
 
 # The whole local system: database, edge functions, worker, WAHA and PMS simulators, and a
-# hotel's day played through them (devstack/demo). Ctrl-C stops it all.
-# Options go in ARGS: make demo ARGS="--pace 0.3" (make itself would take --pace as its own).
+# hotel's day played through them (devstack/demo), with the dashboard on http://127.0.0.1:54333.
+# Ctrl-C stops it all. Options go in ARGS: make demo ARGS="--pace 0.3" (make itself would take --pace as its own).
 demo: setup
 	$(PY) -m devstack.demo $(ARGS)
 
@@ -50,6 +50,14 @@ functions: setup
 .PHONY: gateway
 gateway: setup
 	$(PY) -m devstack.gateway --port 54321 --realtime --functions-url http://127.0.0.1:54329
+
+# The dashboard's dev server (hot reload) on http://127.0.0.1:5173, against the local API
+# (`make db`, `make functions` and `make gateway`, or `make demo`).
+.PHONY: dashboard
+dashboard: setup
+	cd dashboard && VITE_SUPABASE_URL=$${VITE_SUPABASE_URL:-http://127.0.0.1:54321} \
+		VITE_SUPABASE_PUBLISHABLE_KEY=$${VITE_SUPABASE_PUBLISHABLE_KEY:-sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH} \
+		npx vite
 
 db-stop:
 	$(PY) -m devstack db-stop

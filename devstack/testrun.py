@@ -1,7 +1,8 @@
 """`make test`: one throwaway database, every suite against it, one verdict.
 
 Suites: the SQL lint (plpgsql_check through `supabase db lint`), pgTAP (`pg_prove`), pytest,
-`deno test` for the edge functions, ruff and mypy. Each must pass and must have run tests.
+`deno test` for the edge functions, the dashboard (npm ci, build, Vitest), ruff and mypy. Each
+must pass and must have run tests.
 """
 
 from __future__ import annotations
@@ -72,6 +73,26 @@ def suite_deno(url: str, env: dict[str, str]) -> tuple[bool, str]:
     return code == 0 and checked and linted, ""
 
 
+def suite_dashboard(url: str, env: dict[str, str]) -> tuple[bool, str]:
+    """The dashboard: npm ci, its type check and production build, and its Vitest tests (the
+    end-to-end tests in a browser are in pytest, tests/dashboard)."""
+    cwd = str(paths.ROOT / "dashboard")
+    npm = shutil.which("npm")
+    if npm is None:
+        return False, "npm not found"
+    if _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], env, cwd=cwd) != 0:
+        return False, "npm ci failed"
+    # Any project works for a build check; the end-to-end tests build for their own gateway.
+    build_env = {
+        **env,
+        "VITE_SUPABASE_URL": "http://127.0.0.1:54321",
+        "VITE_SUPABASE_PUBLISHABLE_KEY": "sb_publishable_build_check",
+    }
+    if _run([npm, "run", "build"], build_env, cwd=cwd) != 0:
+        return False, "the build failed"
+    return _run([npm, "test"], env, cwd=cwd) == 0, ""
+
+
 def suite_ruff(url: str, env: dict[str, str]) -> tuple[bool, str]:
     ruff = str(paths.VENV_BIN / "ruff")
     ok = _run([ruff, "check", "."], env) == 0
@@ -88,6 +109,7 @@ SUITES: dict[str, Callable[[str, dict[str, str]], tuple[bool, str]]] = {
     "pgtap": suite_pgtap,
     "pytest": suite_pytest,
     "deno": suite_deno,
+    "dashboard": suite_dashboard,
     "ruff": suite_ruff,
     "mypy": suite_mypy,
 }

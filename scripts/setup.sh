@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the tests and the local system need, idempotently:
 #   Python venv (.venv) with the exact versions of requirements.lock (Deno comes with it),
-#   the Supabase CLI from npm (package-lock.json), PostgreSQL 15 and its extensions from Debian.
+#   the Supabase CLI from npm (package-lock.json), PostgreSQL 15 and its extensions from Debian,
+#   the dashboard's npm packages (dashboard/package-lock.json) and Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ pgshare=/usr/share/postgresql/15/extension
 [ -f "$pgshare/pg_cron.control" ] || need_pkgs+=(postgresql-15-cron)
 [ -f "$pgshare/plpgsql_check.control" ] || need_pkgs+=(postgresql-15-plpgsql-check)
 command -v pg_prove >/dev/null || need_pkgs+=(postgresql-15-pgtap)
+# The dashboard's end-to-end tests drive Debian's Chromium through Playwright: installed when
+# run as root; otherwise those tests say they are skipped (or take $CHROMIUM_PATH).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+  need_pkgs+=(chromium)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_pkgs[*]} from Debian"
@@ -54,6 +60,10 @@ fi
 if [ ! -x node_modules/.bin/supabase ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "installing the Supabase CLI from npm (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ ! -d dashboard/node_modules ] || [ dashboard/package-lock.json -nt dashboard/node_modules/.package-lock.json ]; then
+  (cd dashboard && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # The edge functions' npm packages, exactly as deno.lock pins them (--frozen fails on a lock

@@ -60,6 +60,8 @@ def _run_demo(root: Path) -> subprocess.CompletedProcess[str]:
             "--pace",
             "0.3",
             "--exit-after-scenario",
+            # The dashboard's build is tested in the dashboard suite and tests/dashboard.
+            "--no-dashboard",
         ],
         capture_output=True,
         text=True,

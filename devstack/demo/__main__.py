@@ -2,7 +2,8 @@
 
 Starts a fresh local PostgreSQL with the migrations and the demo hotel (supabase/seed.sql), the
 local API gateway (Auth, Realtime and the edge functions behind http://127.0.0.1:54321, as
-Supabase serves them), the worker, a WAHA simulator and a generic PMS simulator; signs the
+Supabase serves them), the hotel dashboard built for that API (http://127.0.0.1:54333), the
+worker, a WAHA simulator and a generic PMS simulator; signs the
 hotel's owner in and links the hotel's WhatsApp through the real waha-session function; plays a
 hotel's day (devstack/demo/scenario.py) and narrates what the system does. Everything then
 stays up for inspection until Ctrl-C, which stops it all.
@@ -23,12 +24,13 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from devstack import cluster, database, net_dispatcher, paths
+from devstack import cluster, dashboard, database, net_dispatcher, paths
 from devstack.demo import stack
 from devstack.demo.narrator import Narrator
 from devstack.demo.receivers import NotificationReceiver
 from devstack.demo.scenario import World, play
 from devstack.errors import DevstackError
+from devstack.gateway.keys import ProjectKeys
 from devstack.gateway.server import Gateway
 from devstack.simulators.management_api import ManagementApiSimulator
 from devstack.simulators.pms.generic import GenericPmsSimulator
@@ -127,10 +129,24 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         "waha": base + 10,
         "worker": base + 19,
         "receiver": base + 20,
+        "dashboard": base + 12,
     }
     stack.LOG_DIR = root / "logs"
+    api_url = f"http://127.0.0.1:{ports['gateway']}"
+    # The dashboard builds (for this API) while everything else starts.
+    dashboard_build: asyncio.Task[Path] | None = None
+    if not args.no_dashboard:
+        dashboard_build = asyncio.create_task(
+            asyncio.to_thread(dashboard.build, root / "dashboard", api_url, ProjectKeys().publishable_key)
+        )
+    dashboard_server: dashboard.DashboardServer | None = None
     say(f"▶ local PostgreSQL on port {ports['db']} (fresh, with the demo hotel)")
-    pg = await asyncio.to_thread(fresh_database, root, ports["db"])
+    try:
+        pg = await asyncio.to_thread(fresh_database, root, ports["db"])
+    except BaseException:
+        if dashboard_build is not None:
+            dashboard_build.cancel()  # nothing else has started yet
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -144,7 +160,6 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         pms = GenericPmsSimulator(api_keys=[PMS_API_KEY])
         pms.port = ports["pms"]
         receiver = NotificationReceiver(ports["receiver"], say)
-        api_url = f"http://127.0.0.1:{ports['gateway']}"
         functions_url = f"{api_url}/functions/v1"
         # WAHA posts its webhooks through the gateway, as to a Supabase project.
         functions = stack.functions_service(pg.url, ports["functions"], public_url=functions_url)
@@ -186,6 +201,11 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         say(f"   edge functions {functions_url}/{{pms-webhook,waha-webhook,waha-session}}")
         say(f"   demo users, password {DEMO_PASSWORD}: owner@, admin@ and frontdesk@demo-hotel.test (the demo")
         say("   hotel's owner, admin, staff), owner@second-hotel.test (another hotel's owner)")
+        if dashboard_build is not None:
+            dashboard_server = dashboard.DashboardServer(await dashboard_build, port=ports["dashboard"])
+            started.append(("dashboard", dashboard_server.stop))
+            await dashboard_server.start()
+            say(f"▶ dashboard {dashboard_server.url}  (sign in as {OWNER_EMAIL}, password {DEMO_PASSWORD})")
         started.append(("worker", worker.stop))
         await worker.start()
         await stack.wait_http(f"http://127.0.0.1:{ports['worker']}/healthz", worker)
@@ -227,6 +247,10 @@ async def run(args: argparse.Namespace, root: Path) -> int:
             if task is not None:
                 with contextlib.suppress(Exception):
                     await task
+        if dashboard_build is not None and not dashboard_build.done():
+            dashboard_build.cancel()
+            with contextlib.suppress(BaseException):
+                await dashboard_build
         for name, stop_it in reversed(started):
             try:
                 await stop_it()
@@ -242,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-port", type=int, default=54321, help="the API on this port, the database on +1")
     parser.add_argument("--pace", type=float, default=1.0, help="scale the pauses of the scenario (0.2 is brisk)")
     parser.add_argument("--no-scenario", action="store_true", help="start everything but play nothing")
+    parser.add_argument("--no-dashboard", action="store_true", help="do not build and serve the dashboard")
     parser.add_argument("--exit-after-scenario", action="store_true", help="stop once the day has been played")
     args = parser.parse_args(argv)
     say(f"Hotel PMS ↔ WhatsApp, local demo ({dt.datetime.now():%Y-%m-%d %H:%M})")

@@ -1,0 +1,80 @@
+import { Anchor, AppShell, Burger, Button, Group, NativeSelect, NavLink, Text } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useLocation } from "react-router";
+import { useSignOut } from "../features/auth/api/sign-out";
+import type { Membership } from "../features/tenants/api/get-memberships";
+import { TenantSwitcher } from "../features/tenants/components/tenant-switcher";
+import { languages } from "../lib/i18n";
+
+interface Props {
+  email: string;
+  memberships: Membership[];
+  current: Membership;
+  children: ReactNode;
+}
+
+export function Layout({ email, memberships, current, children }: Props) {
+  const { t, i18n } = useTranslation();
+  const [opened, { toggle, close }] = useDisclosure();
+  const signOut = useSignOut();
+  const { pathname } = useLocation();
+  const base = `/t/${current.tenantId}`;
+  const links = [
+    { to: `${base}/today`, label: t("nav.today") },
+    { to: `${base}/reservations`, label: t("nav.reservations") },
+    { to: `${base}/messages`, label: t("nav.messages") },
+  ];
+
+  return (
+    <AppShell
+      header={{ height: { base: 120, sm: 72 } }}
+      navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header component="header">
+        <Anchor href="#main" className="skip-link">
+          {t("app.skipToContent")}
+        </Anchor>
+        <Group justify="space-between" px="md" py="xs" wrap="wrap" gap="xs">
+          <Group gap="sm">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t("nav.main")} />
+            <Text fw={700}>{t("app.title")}</Text>
+            <TenantSwitcher memberships={memberships} current={current.tenantId} />
+            <Text size="sm">{t(`tenants.role_${current.role}`)}</Text>
+          </Group>
+          <Group gap="sm">
+            <NativeSelect
+              aria-label={t("app.language")}
+              value={i18n.language}
+              onChange={(e) => void i18n.changeLanguage(e.currentTarget.value)}
+              data={Object.entries(languages).map(([value, label]) => ({ value, label }))}
+            />
+            <Text size="sm">{t("auth.signedInAs", { email })}</Text>
+            <Button variant="default" loading={signOut.isPending} onClick={() => signOut.mutate()}>
+              {t("auth.signOut")}
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar component="nav" aria-label={t("nav.main")} p="xs">
+        {links.map((l) => (
+          <NavLink
+            key={l.to}
+            component={Link}
+            to={l.to}
+            label={l.label}
+            onClick={close}
+            active={pathname.startsWith(l.to)}
+            variant="filled"
+            aria-current={pathname.startsWith(l.to) ? "page" : undefined}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main component="main" id="main" tabIndex={-1}>
+        {children}
+      </AppShell.Main>
+    </AppShell>
+  );
+}

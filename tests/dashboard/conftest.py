@@ -1,0 +1,214 @@
+"""The dashboard end to end: its production build in Debian's Chromium, driven by Playwright,
+against the real local system: the gateway (Auth, the Data API, Realtime) with short-lived tokens, the
+edge functions, the worker process, and the WAHA simulator.
+
+The build bakes in the gateway's URL, so the gateway's port is chosen before the build."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from devstack import dashboard, paths
+from devstack.gateway.config import AuthSettings, ProjectConfig
+from devstack.gateway.keys import ProjectKeys
+from devstack.gateway.server import Gateway
+from devstack.simulators.waha import WahaSimulator
+from tests.factories import Factory, Tenant, auth_user
+from tests.processes import WorkerProcess
+
+# Debian's Chromium (make setup installs it as root); another Chromium build by $CHROMIUM_PATH.
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+AXE = dashboard.DASHBOARD_DIR / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "correct horse battery staple"
+WAHA_KEY = "dashboard-e2e-waha-key"
+# Access tokens live a minute: supabase-js refreshes a token once it is within 90 seconds of
+# expiring, so every check of its 30-second timer refreshes, and a test sees one within 30s.
+TOKEN_SECONDS = 60
+
+
+# What a user waits for on a loaded 2-core machine, at most.
+expect.set_options(timeout=30_000)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    app_url: str
+    api_url: str
+    functions_url: str
+    waha: WahaSimulator
+
+
+@pytest.fixture(scope="session")
+def functions_server(database_url: str) -> Iterator[str]:
+    """supabase/functions/serve.ts, as `make functions` runs it (WAHA's webhooks go there)."""
+    port = _free_port()
+    env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port)}
+    process = subprocess.Popen(
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
+        cwd=paths.FUNCTIONS_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(timeout=1) as client:
+            for _ in range(600):
+                try:
+                    if client.get(f"{url}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None:
+                    raise RuntimeError("the functions server exited")
+                subprocess.run(["sleep", "0.1"], check=True)
+            else:
+                raise RuntimeError("the functions server did not start")
+        yield f"{url}/functions/v1"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def dashboard_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    port = _free_port()
+    out = tmp_path_factory.mktemp("dashboard") / "dist"
+    dashboard.build(out, f"http://127.0.0.1:{port}", ProjectKeys().publishable_key)
+    return out, port
+
+
+@pytest.fixture(scope="session")
+async def stack(database_url: str, dashboard_build: tuple[Path, int], functions_server: str) -> AsyncIterator[Stack]:
+    dist, port = dashboard_build
+    config = ProjectConfig.load()
+    auth = AuthSettings(**{**config.auth.__dict__, "jwt_expiry": TOKEN_SECONDS})
+    async with (
+        Gateway(
+            database_url,
+            port=port,
+            auth=auth,
+            functions_url=functions_server.removesuffix("/functions/v1"),
+            realtime=True,
+        ) as gateway,
+        dashboard.DashboardServer(dist) as app,
+        WahaSimulator(api_key=WAHA_KEY, ack_delays=(0.2, 0.4, 0.6)) as waha,
+    ):
+        yield Stack(app.url, gateway.url, functions_server, waha)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    context = await browser.new_context(locale="en-GB", timezone_id="America/New_York")
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
+
+
+@pytest.fixture
+async def worker(clean_db: str) -> AsyncIterator[WorkerProcess]:
+    """The real worker process, woken by LISTEN/NOTIFY."""
+    process = await WorkerProcess(
+        clean_db, wakeup="listen", poll_interval_seconds=0.5, lease_seconds=5, retry_base_seconds=1
+    ).start()
+    yield process
+    await process.stop()
+
+
+@dataclass
+class Member:
+    email: str
+    user_id: uuid.UUID
+
+
+def member(db: psycopg.Connection[Any], tenant: Tenant, role: str, email: str | None = None) -> Member:
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@hotel.test"
+    existing = db.execute("select id from auth.users where email = %s", (email,)).fetchone()
+    user_id = uuid.UUID(str(existing[0])) if existing else auth_user(db, email, PASSWORD)
+    db.execute(
+        "insert into public.tenant_members (tenant_id, user_id, role) values (%s, %s, %s)", (tenant.id, user_id, role)
+    )
+    return Member(email, user_id)
+
+
+def connect_whatsapp(db: psycopg.Connection[Any], tenant: Tenant, stack: Stack, session: str) -> None:
+    """The hotel's WAHA session on the simulator, its acks posted back through the edge function."""
+    waha_config = Factory(db).waha_configuration(tenant, base_url=stack.waha.base_url)
+    db.execute(
+        "update public.waha_configurations set session_name = %s, send_gap_min_ms = 0, send_gap_max_ms = 0"
+        " where id = %s",
+        (session, waha_config),
+    )
+    db.execute("select public.set_waha_api_key(%s, %s)", (waha_config, WAHA_KEY))
+    row = db.execute("select internal.rotate_waha_webhook_secret_v1(%s)", (waha_config,)).fetchone()
+    assert row is not None
+    stack.waha.add_session(
+        session,
+        webhooks=[
+            {
+                "url": f"{stack.functions_url}/waha-webhook/{tenant.webhook_key}",
+                "events": ["message.ack", "session.status", "message"],
+                "hmac": {"key": row[0]},
+            }
+        ],
+    )
+
+
+async def sign_in(page: Page, stack: Stack, email: str, path: str = "/") -> None:
+    await page.goto(f"{stack.app_url}{path}")
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").and_(page.locator("input")).fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+async def assert_accessible(page: Page, screen: str) -> None:
+    """axe-core finds no violations on what the page shows now."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
+    violations = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
+    assert violations == [], f"axe on {screen}: {json.dumps(violations, indent=1)}"
+
+
+async def stored_access_token(page: Page) -> str:
+    token = await page.evaluate(
+        """() => {
+          const key = Object.keys(localStorage).find((k) => k.startsWith('sb-') && k.endsWith('-auth-token'));
+          return key ? JSON.parse(localStorage.getItem(key)).access_token : '';
+        }"""
+    )
+    return str(token)
