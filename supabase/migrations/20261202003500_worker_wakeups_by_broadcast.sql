@@ -68,6 +68,8 @@ revoke all on function private.broadcast_wakeup(text) from public, anon, authent
 
 create or replace function private.notify_inbound_events() returns trigger
 language plpgsql
+-- Definer: the writer (the service role, a signed-in member) may not call broadcast_wakeup itself.
+security definer
 set search_path = ''
 as $$
 begin
@@ -79,6 +81,8 @@ $$;
 
 create or replace function private.notify_sync_jobs() returns trigger
 language plpgsql
+-- Definer: the writer (the service role, a signed-in member) may not call broadcast_wakeup itself.
+security definer
 set search_path = ''
 as $$
 begin
@@ -90,6 +94,8 @@ $$;
 
 create or replace function private.notify_message_logs() returns trigger
 language plpgsql
+-- Definer: the writer (the service role, a signed-in member) may not call broadcast_wakeup itself.
+security definer
 set search_path = ''
 as $$
 begin

@@ -1,7 +1,7 @@
 -- Wake-ups through Realtime Broadcast: at most one message per queue per transaction that leaves
 -- work and per minimum interval, on a private topic that signed-in users can neither read nor write.
 begin;
-select plan(11);
+select plan(12);
 
 -- Realtime creates realtime.messages' daily partitions when it connects (devstack does it when it
 -- prepares the database); a default partition makes the test independent of the date.
@@ -126,6 +126,16 @@ select lives_ok(
   $$select private.broadcast_wakeup('sync_jobs')$$,
   'a wake-up that cannot be stored does not fail the transaction that leaves the work'
 );
+
+-- A writer that may not call the wake-up itself still fires it through the queues' triggers (the
+-- Data API with the secret key, here).
+set local role service_role;
+select lives_ok(
+  $$insert into public.message_logs (tenant_id, template_key, dedupe_key, to_phone, body, status)
+    values ('10000000-0000-0000-0000-00000000000a', 'manual', 'm:svc', '+4915100000009', 'Svc', 'queued')$$,
+  'the service role writes a due message: its wake-up trigger runs'
+);
+reset role;
 
 select * from finish();
 rollback;
