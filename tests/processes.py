@@ -7,9 +7,15 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import httpx
+
+from devstack import paths
 
 
 class WorkerProcess:
@@ -79,3 +85,40 @@ class WorkerProcess:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+
+
+@contextlib.contextmanager
+def functions_server(database_url: str, port: int) -> Iterator[str]:
+    """supabase/functions/serve.ts as `make functions` runs it, on `port` (local development: the
+    CLI's published JWT secret, and tenants' URLs on 127.0.0.1 where the simulators listen).
+    Yields its /functions/v1 URL once it answers /health."""
+    env = {
+        **os.environ,
+        "SUPABASE_DB_URL": database_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "ALLOW_LOCAL_URLS": "true",
+    }
+    process = subprocess.Popen(
+        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
+        cwd=paths.FUNCTIONS_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(timeout=1) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(f"{url}/health").status_code == 200:
+                        break
+                if process.poll() is not None:
+                    raise RuntimeError("the functions server exited")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the functions server did not start within 60 s")
+                time.sleep(0.1)
+        yield f"{url}/functions/v1"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import socket
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -20,9 +18,9 @@ import httpx
 import psycopg
 import pytest
 
-from devstack import paths
 from devstack.simulators.waha import WahaSimulator
 from tests.factories import Factory, Tenant
+from tests.processes import functions_server
 from worker.app import Worker, open_resources
 from worker.settings import Settings
 from worker.webhook_signatures import standard_webhook_headers
@@ -43,31 +41,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def functions_url(database_url: str) -> Iterator[str]:
     """The edge functions served by supabase/functions/serve.ts, as `make functions` does."""
-    port = _free_port()
-    env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port), "ALLOW_LOCAL_URLS": "true"}
-    process = subprocess.Popen(
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
-        cwd=paths.FUNCTIONS_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError("the functions server exited")
-            subprocess.run(["sleep", "0.1"], check=True)
-        else:
-            raise RuntimeError("the functions server did not start")
-        yield f"{url}/functions/v1"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with functions_server(database_url, _free_port()) as url:
+        yield url
 
 
 @pytest.fixture

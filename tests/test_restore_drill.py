@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import datetime as dt
 import json
 import os
@@ -20,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +26,13 @@ import httpx
 import psycopg
 import pytest
 
-from devstack import backup, cluster, paths
+from devstack import backup, cluster
 from devstack.simulators.pms.base import Booking
 from devstack.simulators.pms.generic import GenericPmsSimulator, canonical
 from devstack.simulators.pms.harness import configure
 from devstack.simulators.waha import WahaSimulator
 from tests import faults
-from tests.processes import WorkerProcess
+from tests.processes import WorkerProcess, functions_server
 from worker.webhook_signatures import standard_webhook_headers
 
 pytestmark = pytest.mark.slow
@@ -86,40 +84,6 @@ def _hotel(
         (tenant,),
     )
     return tenant
-
-
-@contextlib.contextmanager
-def _functions(database_url: str, port: int) -> Iterator[None]:
-    """supabase/functions/serve.ts on `port` against `database_url` (restarted on the same port
-    after the restore, so the WAHA sessions' webhook URLs stay right)."""
-    env = {
-        **os.environ,
-        "SUPABASE_DB_URL": database_url,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        # Local development: the WAHA simulator listens on http://127.0.0.1.
-        "ALLOW_LOCAL_URLS": "true",
-    }
-    process = subprocess.Popen(
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
-        cwd=paths.FUNCTIONS_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(600):
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            if process.poll() is not None:
-                raise RuntimeError("the functions server exited")
-            subprocess.run(["sleep", "0.1"], check=True)
-        else:
-            raise RuntimeError("the functions server did not start")
-        yield
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def _post_booking(functions: str, webhook_key: str, booking: Booking) -> None:
@@ -233,7 +197,7 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
             WahaSimulator(api_key=WAHA_KEY, ack_delays=(0.05, 0.1, 0.15), engine="WEBJS") as waha,
         ):
             tenants = {hotel: _hotel(db, hotel, pms, waha, functions) for hotel in HOTELS}
-            with _functions(original.url, port):
+            with functions_server(original.url, port):
                 # Morning: the first bookings come in through a PMS sync, are confirmed and read.
                 for hotel in HOTELS:
                     _book(pms, hotel, 1)
@@ -282,7 +246,7 @@ async def test_a_restore_to_a_mid_day_backup_loses_no_booking_and_messages_no_gu
                     assert opened.returncode == 0, opened.stderr
                     assert "sends until" in opened.stdout
 
-                with _functions(fresh.url, port):
+                with functions_server(fresh.url, port):
                     worker = await WorkerProcess(fresh.url, worker_id="drill-recovered", **SETTINGS).start()
                     try:
                         await _wait(worker, lambda: _count(restored, "sent", "delivered", "read") == 8)

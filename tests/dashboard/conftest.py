@@ -9,23 +9,22 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from devstack import dashboard, paths
+from devstack import dashboard
 from devstack.gateway.config import AuthSettings, ProjectConfig
 from devstack.gateway.keys import ProjectKeys
 from devstack.gateway.server import Gateway
 from devstack.simulators.waha import WahaSimulator
+from tests import processes
 from tests.factories import Factory, Tenant, auth_user
 from tests.processes import WorkerProcess
 
@@ -60,32 +59,8 @@ class Stack:
 @pytest.fixture(scope="session")
 def functions_server(database_url: str) -> Iterator[str]:
     """supabase/functions/serve.ts, as `make functions` runs it (WAHA's webhooks go there)."""
-    port = _free_port()
-    env = {**os.environ, "SUPABASE_DB_URL": database_url, "PORT": str(port)}
-    process = subprocess.Popen(
-        [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],
-        cwd=paths.FUNCTIONS_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(timeout=1) as client:
-            for _ in range(600):
-                try:
-                    if client.get(f"{url}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None:
-                    raise RuntimeError("the functions server exited")
-                subprocess.run(["sleep", "0.1"], check=True)
-            else:
-                raise RuntimeError("the functions server did not start")
-        yield f"{url}/functions/v1"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with processes.functions_server(database_url, _free_port()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
