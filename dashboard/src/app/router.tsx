@@ -3,7 +3,6 @@ import { createBrowserRouter, Outlet, RouterProvider } from "react-router";
 import { SignInForm } from "../features/auth/components/sign-in-form";
 import { useSession } from "../features/auth/hooks/use-session";
 import { HomeRoute, TenantRoute } from "./routes/tenant-root";
-import { MessagesRoute, NotFoundRoute, ReservationRoute, ReservationsRoute, TodayRoute } from "./routes/screens";
 
 // Every route needs a session: without one, the sign-in form shows in place, and the same URL
 // opens once signed in.
@@ -28,11 +27,12 @@ export const routes = [
         path: "/t/:tenantId",
         element: <TenantRoute />,
         children: [
-          { path: "today", element: <TodayRoute /> },
-          { path: "reservations", element: <ReservationsRoute /> },
-          { path: "reservations/:reservationId", element: <ReservationRoute /> },
-          { path: "messages", element: <MessagesRoute /> },
-          { path: "*", element: <NotFoundRoute /> },
+          // One line per screen, each loaded on first use (routes/<screen>.tsx exports Component).
+          { path: "today", lazy: () => import("./routes/today") },
+          { path: "reservations", lazy: () => import("./routes/reservations") },
+          { path: "reservations/:reservationId", lazy: () => import("./routes/reservation") },
+          { path: "messages", lazy: () => import("./routes/messages") },
+          { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },
       { path: "*", element: <HomeRoute /> },

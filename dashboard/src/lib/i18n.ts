@@ -1,7 +1,6 @@
 import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
-import de from "../locales/de.json";
-import en from "../locales/en.json";
+import { stringsFor } from "./locales";
 
 export const languages = { en: "English", de: "Deutsch" } as const;
 export type Language = keyof typeof languages;
@@ -11,7 +10,7 @@ const browser = typeof navigator !== "undefined" ? navigator.language.slice(0, 2
 const initial = [stored, browser].find((l): l is Language => !!l && l in languages) ?? "en";
 
 void i18n.use(initReactI18next).init({
-  resources: { en: { translation: en }, de: { translation: de } },
+  resources: Object.fromEntries(Object.keys(languages).map((l) => [l, { translation: stringsFor(l) }])),
   lng: initial,
   fallbackLng: "en",
   interpolation: { escapeValue: false }, // React escapes
