@@ -144,7 +144,7 @@ function withOurWebhook(config: Record<string, unknown> | undefined, ours: Webho
 
 async function withQr(waha: WahaClient, info: SessionInfo) {
   const qr = info.status === "SCAN_QR_CODE" ? await waha.qr().catch(() => null) : null;
-  return { session: { name: info.name, status: info.status }, qr };
+  return { session: { name: info.name, status: info.status, phone: info.phone }, qr };
 }
 
 async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<Record<string, unknown>> {
@@ -157,7 +157,10 @@ async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<
     case "status": {
       const info = await waha.getSession();
       if (info === null) {
-        return { session: { name: connection.sessionName, status: "STOPPED", exists: false }, qr: null };
+        return {
+          session: { name: connection.sessionName, status: "STOPPED", phone: null, exists: false },
+          qr: null,
+        };
       }
       return await withQr(waha, info);
     }

@@ -102,7 +102,8 @@ Deno.test({
       await t.step("start creates the session with our webhook and returns the QR code", async () => {
         const { status, body } = await call({ action: "start" });
         assert.equal(status, 200);
-        assert.deepEqual(body.session, { name: sessionName, status: "SCAN_QR_CODE" });
+        // No phone is linked yet.
+        assert.deepEqual(body.session, { name: sessionName, status: "SCAN_QR_CODE", phone: null });
         assert.equal(body.qr.mimetype, "image/png");
         const png = Uint8Array.from(atob(body.qr.data), (c) => c.charCodeAt(0));
         assert.deepEqual([...png.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
@@ -130,8 +131,11 @@ Deno.test({
         await waitFor("WORKING", async () => (await statuses()).includes("WORKING") ? true : undefined);
         const { status, body } = await call({ action: "status" });
         assert.equal(status, 200);
+        // The linked phone's number, as WAHA reports it in `me` (<digits>@c.us).
+        const me = (await wahaGet(`/api/sessions/${sessionName}`)).me.id as string;
+        assert.match(me, /^\d+@c\.us$/);
         assert.deepEqual(body, {
-          session: { name: sessionName, status: "WORKING" },
+          session: { name: sessionName, status: "WORKING", phone: `+${me.split("@")[0]}` },
           qr: null,
           request_id: body.request_id,
         });

@@ -32,6 +32,8 @@ export interface GuardOptions {
 export interface SessionInfo {
   name: string;
   status: string;
+  /** The linked phone's number (+ and digits) while WAHA reports one (`me`), else null. */
+  phone: string | null;
   config?: Record<string, unknown> & { webhooks?: WebhookConfig[] };
 }
 
@@ -140,6 +142,7 @@ export class WahaClient {
     return {
       name: this.connection.sessionName,
       status,
+      phone: phoneOf(answer.me),
       config: config !== null && typeof config === "object" && !Array.isArray(config)
         ? config as SessionInfo["config"]
         : undefined,
@@ -216,6 +219,14 @@ export class WahaClient {
     }
     return await this.json(response);
   }
+}
+
+/** `me.id` is the linked account's chat id, `<digits>@c.us`; only those digits are passed on. */
+export function phoneOf(me: unknown): string | null {
+  if (me === null || typeof me !== "object" || Array.isArray(me)) return null;
+  const id = (me as Record<string, unknown>).id;
+  const match = typeof id === "string" ? /^([1-9]\d{5,14})@c\.us$/.exec(id) : null;
+  return match ? `+${match[1]}` : null;
 }
 
 function unexpected(detail: string): HttpError {
