@@ -128,7 +128,10 @@ export function TodayView({ tenantId, timeZone }: { tenantId: string; timeZone: 
             {(h) => (
               <List listStyleType="none" spacing="xs">
                 <List.Item>
-                  {t("today.whatsapp")}: {h.whatsapp ? t(`health.${h.whatsapp.status}`) : t("today.notConnected")}
+                  <Anchor component={Link} to={`${base}/whatsapp`}>
+                    {t("today.whatsapp")}
+                  </Anchor>
+                  : {h.whatsapp ? t(`health.${h.whatsapp.status}`) : t("today.notConnected")}
                   {h.whatsapp?.pausedReason ? ` — ${t("today.paused", { reason: h.whatsapp.pausedReason })}` : ""}
                 </List.Item>
                 {h.pms.length === 0 && (
