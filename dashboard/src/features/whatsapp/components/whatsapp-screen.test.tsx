@@ -1,7 +1,7 @@
 import { FunctionsHttpError } from "@supabase/supabase-js";
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { supabase } from "../../../lib/supabase";
 import { renderUi, testQueryClient } from "../../../test/render";
 import { whatsappQueryOptions, type WhatsappState } from "../api/get-whatsapp";
@@ -42,6 +42,24 @@ function wahaSession(...answers: (SessionAnswer | { qr: unknown } | Response)[])
 
 const ok = (data: unknown) =>
   ({ data, error: null, count: null, status: 200, statusText: "OK" }) as never;
+
+// After an action the screen reads waha_configurations again: the same row, from no server.
+beforeEach(() => {
+  const row = {
+    session_name: "default",
+    session_status: "WORKING",
+    status_changed_at: "2027-03-28T08:00:00Z",
+    sends_paused_reason: null,
+    send_gap_min_ms: 1000,
+    send_gap_max_ms: 3000,
+  };
+  const query = {
+    select: () => query,
+    eq: () => query,
+    maybeSingle: async () => ({ data: row, error: null }),
+  };
+  vi.spyOn(supabase, "from").mockReturnValue(query as never);
+});
 
 afterEach(() => vi.restoreAllMocks());
 
