@@ -31,7 +31,7 @@ function QuietHoursForm({ tenantId, property, canEdit }: { tenantId: string; pro
       <Stack gap="xs">
         <Text fw={600}>
           {property.name}{" "}
-          <Text span c="dimmed" size="sm">
+          <Text span c="gray.7" size="sm">
             ({property.timezone})
           </Text>
         </Text>

@@ -1,6 +1,7 @@
 import { Button, Checkbox, Group, NativeSelect, NumberInput, Stack, TextInput } from "@mantine/core";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { readableDescription } from "./styles";
 import { TRIGGERS, WITH_OFFSET, type Property, type RuleInput, type Trigger } from "../api/automations";
 
 type Errors = Partial<Record<"name" | "offsetDays" | "sendAtLocal" | "templateKey", string>>;
@@ -81,6 +82,7 @@ export function RuleForm({ initial, templateKeys, properties, saving, onSave, on
         <TextInput
           type="time"
           label={t("automations.rules.sendAt")}
+          styles={readableDescription}
           description={timeHint}
           value={rule.sendAtLocal ?? ""}
           onChange={(e) => set("sendAtLocal", e.currentTarget.value || null)}

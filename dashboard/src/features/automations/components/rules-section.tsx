@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, Group, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Button, Card, Group, Stack, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { UserFacingError } from "../../../lib/errors";
@@ -70,7 +70,7 @@ export function RulesSection({ tenantId, rules, templateKeys, properties, canEdi
             {t("automations.rules.title")}
           </Title>
           {canEdit && editing === null && (
-            <Button variant="light" onClick={() => (setSaved(null), save.reset(), setEditing("new"))}>
+            <Button variant="default" onClick={() => (setSaved(null), save.reset(), setEditing("new"))}>
               {t("automations.rules.add")}
             </Button>
           )}
@@ -130,9 +130,9 @@ export function RulesSection({ tenantId, rules, templateKeys, properties, canEdi
                     <Table.Td>{r.templateKey}</Table.Td>
                     {properties.length > 1 && <Table.Td>{propertyName(r.propertyId)}</Table.Td>}
                     <Table.Td>
-                      <Badge color={r.isActive ? "green" : "gray"} variant="light">
+                      <Text fw={r.isActive ? 600 : 400}>
                         {r.isActive ? t("automations.rules.on") : t("automations.rules.off")}
-                      </Badge>
+                      </Text>
                     </Table.Td>
                     {canEdit && (
                       <Table.Td>

@@ -3,6 +3,7 @@ import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { readableDescription } from "./styles";
 import { UserFacingError } from "../../../lib/errors";
 import { formatDate } from "../../../lib/time";
 import {
@@ -86,6 +87,7 @@ export function TemplateEditor({ tenantId, template, reservations, canEdit, onCl
           <Group grow align="flex-start">
             <TextInput
               label={t("automations.templates.key")}
+              styles={readableDescription}
               description={t("automations.templates.keyHint")}
               value={key}
               onChange={(e) => setKey(e.currentTarget.value)}
@@ -94,6 +96,7 @@ export function TemplateEditor({ tenantId, template, reservations, canEdit, onCl
             />
             <TextInput
               label={t("automations.templates.language")}
+              styles={readableDescription}
               description={t("automations.templates.languageHint")}
               value={language}
               onChange={(e) => setLanguage(e.currentTarget.value.toLowerCase())}
@@ -105,6 +108,7 @@ export function TemplateEditor({ tenantId, template, reservations, canEdit, onCl
         )}
         <Textarea
           label={t("automations.templates.body")}
+          styles={readableDescription}
           description={
             checked ? t("automations.templates.allowed", { names: formatNames(checked.allowed) }) : undefined
           }
@@ -150,13 +154,13 @@ export function TemplateEditor({ tenantId, template, reservations, canEdit, onCl
             {previewError ? (
               <Text c="red">{t(previewError.key, { detail: previewError.detail })}</Text>
             ) : !reservationId ? (
-              <Text c="dimmed">{t("automations.templates.previewNeedsReservation")}</Text>
+              <Text c="gray.7">{t("automations.templates.previewNeedsReservation")}</Text>
             ) : checked?.text != null ? (
               <Text style={{ whiteSpace: "pre-wrap" }}>{checked.text}</Text>
             ) : checked ? (
-              <Text c="dimmed">{t("automations.templates.previewFix")}</Text>
+              <Text c="gray.7">{t("automations.templates.previewFix")}</Text>
             ) : (
-              <Text c="dimmed">{t("app.loading")}</Text>
+              <Text c="gray.7">{t("app.loading")}</Text>
             )}
           </Paper>
           {chosen && checked?.language && (

@@ -1,6 +1,7 @@
 import { Alert, Button, Card, Group, NativeSelect, Stack, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { readableDescription } from "./styles";
 import { UserFacingError } from "../../../lib/errors";
 import {
   saveFallbackLanguage,
@@ -35,6 +36,7 @@ function FallbackLanguage({ tenantId, current, languages, canEdit }: { tenantId:
       <Group align="flex-end">
         <NativeSelect
           label={t("automations.templates.fallback")}
+          styles={readableDescription}
           description={t("automations.templates.fallbackHint")}
           value={value}
           onChange={(e) => setValue(e.currentTarget.value)}
@@ -42,7 +44,7 @@ function FallbackLanguage({ tenantId, current, languages, canEdit }: { tenantId:
           disabled={!canEdit}
         />
         {canEdit && (
-          <Button variant="light" loading={save.isPending} disabled={value === current} onClick={() => save.mutate(value)}>
+          <Button variant="default" loading={save.isPending} disabled={value === current} onClick={() => save.mutate(value)}>
             {t("automations.templates.saveFallback")}
           </Button>
         )}
@@ -84,7 +86,7 @@ export function TemplatesSection({ tenantId, templates, fallbackLanguage, reserv
             {t("automations.templates.title")}
           </Title>
           {canEdit && open === null && (
-            <Button variant="light" onClick={() => (setCreated(false), setOpen("new"))}>
+            <Button variant="default" onClick={() => (setCreated(false), setOpen("new"))}>
               {t("automations.templates.add")}
             </Button>
           )}
