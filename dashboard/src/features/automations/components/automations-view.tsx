@@ -1,7 +1,8 @@
 import { Stack, Text, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { QueryState } from "../../../components/ui/query-state";
-import { useAutomations, usePreviewReservations } from "../api/automations";
+import { useAutomations } from "../api/get-automations";
+import { usePreviewReservations } from "../api/get-preview-reservations";
 import { QuietHoursSection } from "./quiet-hours-section";
 import { RulesSection } from "./rules-section";
 import { TemplatesSection } from "./templates-section";

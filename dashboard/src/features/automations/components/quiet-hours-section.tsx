@@ -2,7 +2,9 @@ import { Alert, Button, Card, Group, Stack, Text, TextInput, Title } from "@mant
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { UserFacingError } from "../../../lib/errors";
-import { saveQuietHours, useAutomationsMutation, type Property } from "../api/automations";
+import { saveQuietHours } from "../api/save-quiet-hours";
+import type { Property } from "../api/types";
+import { useAutomationsMutation } from "../api/use-automations-mutation";
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -20,7 +22,8 @@ function QuietHoursForm({ tenantId, property, canEdit }: { tenantId: string; pro
     setInvalid(bad);
     if (!bad) save.mutate({ start, end });
   };
-  const error = save.error instanceof UserFacingError ? save.error : save.error ? new UserFacingError("errors.unknown") : null;
+  const error =
+    save.error instanceof UserFacingError ? save.error : save.error ? new UserFacingError("errors.unknown") : null;
   const summary =
     property.quietHoursStart === property.quietHoursEnd
       ? t("automations.quiet.none")
@@ -74,7 +77,15 @@ function QuietHoursForm({ tenantId, property, canEdit }: { tenantId: string; pro
   );
 }
 
-export function QuietHoursSection({ tenantId, properties, canEdit }: { tenantId: string; properties: Property[]; canEdit: boolean }) {
+export function QuietHoursSection({
+  tenantId,
+  properties,
+  canEdit,
+}: {
+  tenantId: string;
+  properties: Property[];
+  canEdit: boolean;
+}) {
   const { t } = useTranslation();
   return (
     <Card withBorder component="section" aria-labelledby="quiet-title">

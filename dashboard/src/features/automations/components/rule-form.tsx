@@ -2,7 +2,7 @@ import { Button, Checkbox, Group, NativeSelect, NumberInput, Stack, TextInput } 
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { readableDescription } from "./styles";
-import { TRIGGERS, WITH_OFFSET, type Property, type RuleInput, type Trigger } from "../api/automations";
+import { TRIGGERS, WITH_OFFSET, type Property, type RuleInput, type Trigger } from "../api/types";
 
 type Errors = Partial<Record<"name" | "offsetDays" | "sendAtLocal" | "templateKey", string>>;
 
@@ -12,7 +12,10 @@ export function validateRule(rule: RuleInput): Errors {
   const name = rule.name.trim();
   if (name.length === 0) errors.name = "automations.rules.errors.nameRequired";
   else if (name.length > 200) errors.name = "automations.rules.errors.nameTooLong";
-  if (WITH_OFFSET.includes(rule.trigger) && !(Number.isInteger(rule.offsetDays) && rule.offsetDays >= 0 && rule.offsetDays <= 365))
+  if (
+    WITH_OFFSET.includes(rule.trigger) &&
+    !(Number.isInteger(rule.offsetDays) && rule.offsetDays >= 0 && rule.offsetDays <= 365)
+  )
     errors.offsetDays = "automations.rules.errors.offset";
   if (rule.sendAtLocal && !/^([01]\d|2[0-3]):[0-5]\d$/.test(rule.sendAtLocal))
     errors.sendAtLocal = "automations.rules.errors.time";
@@ -34,9 +37,10 @@ export function RuleForm({ initial, templateKeys, properties, saving, onSave, on
   const [rule, setRule] = useState<RuleInput>(initial);
   const [errors, setErrors] = useState<Errors>({});
   const set = <K extends keyof RuleInput>(key: K, value: RuleInput[K]) => setRule((r) => ({ ...r, [key]: value }));
-  const keys = templateKeys.includes(initial.templateKey) || !initial.templateKey
-    ? templateKeys
-    : [initial.templateKey, ...templateKeys];
+  const keys =
+    templateKeys.includes(initial.templateKey) || !initial.templateKey
+      ? templateKeys
+      : [initial.templateKey, ...templateKeys];
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -92,7 +96,10 @@ export function RuleForm({ initial, templateKeys, properties, saving, onSave, on
           label={t("automations.rules.template")}
           value={rule.templateKey}
           onChange={(e) => set("templateKey", e.currentTarget.value)}
-          data={[{ value: "", label: t("automations.rules.chooseTemplate") }, ...keys.map((k) => ({ value: k, label: k }))]}
+          data={[
+            { value: "", label: t("automations.rules.chooseTemplate") },
+            ...keys.map((k) => ({ value: k, label: k })),
+          ]}
           error={err("templateKey")}
         />
         {properties.length > 1 && (

@@ -2,14 +2,9 @@ import { Alert, Button, Card, Group, Stack, Table, Text, Title } from "@mantine/
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { UserFacingError } from "../../../lib/errors";
-import {
-  saveRule,
-  useAutomationsMutation,
-  WITH_OFFSET,
-  type Property,
-  type Rule,
-  type RuleInput,
-} from "../api/automations";
+import { saveRule } from "../api/save-rule";
+import { WITH_OFFSET, type Property, type Rule, type RuleInput } from "../api/types";
+import { useAutomationsMutation } from "../api/use-automations-mutation";
 import { RuleForm } from "./rule-form";
 
 const NEW_RULE: RuleInput = {
@@ -60,7 +55,8 @@ export function RulesSection({ tenantId, rules, templateKeys, properties, canEdi
   const current = editing && editing !== "new" ? rules.find((r) => r.id === editing) : undefined;
   const propertyName = (id: string | null) =>
     id ? (properties.find((p) => p.id === id)?.name ?? "") : t("automations.rules.allProperties");
-  const error = save.error instanceof UserFacingError ? save.error : save.error ? new UserFacingError("errors.unknown") : null;
+  const error =
+    save.error instanceof UserFacingError ? save.error : save.error ? new UserFacingError("errors.unknown") : null;
 
   return (
     <Card withBorder component="section" aria-labelledby="rules-title">

@@ -3,15 +3,27 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { supabase } from "../../../lib/supabase";
 import { renderUi } from "../../../test/render";
-import type { PreviewReservation, Template } from "../api/automations";
+import type { PreviewReservation, Template } from "../api/types";
 import { TemplateEditor } from "./template-editor";
 
 const TENANT = "11111111-1111-1111-1111-111111111111";
 const ALLOWED = ["guest_name", "guest_first_name", "arrival_date"];
 const template: Template = { id: "t1", key: "pre_arrival", language: "en", body: "Hi {{guest_first_name}}" };
 const reservations: PreviewReservation[] = [
-  { id: "r1", pmsReservationId: "R-1", guestName: "Ada Lovelace", arrivalDate: "2027-03-10", departureDate: "2027-03-12" },
-  { id: "r2", pmsReservationId: "R-2", guestName: "Grace Hopper", arrivalDate: "2027-03-01", departureDate: "2027-03-02" },
+  {
+    id: "r1",
+    pmsReservationId: "R-1",
+    guestName: "Ada Lovelace",
+    arrivalDate: "2027-03-10",
+    departureDate: "2027-03-12",
+  },
+  {
+    id: "r2",
+    pmsReservationId: "R-2",
+    guestName: "Grace Hopper",
+    arrivalDate: "2027-03-01",
+    departureDate: "2027-03-02",
+  },
 ];
 
 const ok = (data: unknown) => ({ data, error: null, count: null, status: 200, statusText: "OK" }) as never;
@@ -22,9 +34,14 @@ function fakeDatabase() {
     r1: { first: "Ada", arrival: "2027-03-10", language: "de" },
     r2: { first: "Grace", arrival: "2027-03-01", language: "en" },
   };
-  return vi.spyOn(supabase, "rpc").mockImplementation(((name: string, args: { p_body: string; p_reservation_id: string }) => {
+  return vi.spyOn(supabase, "rpc").mockImplementation(((
+    name: string,
+    args: { p_body: string; p_reservation_id: string },
+  ) => {
     const body = args.p_body;
-    const unknown = [...body.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)].map((m) => m[1] ?? "").filter((n) => !ALLOWED.includes(n));
+    const unknown = [...body.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)]
+      .map((m) => m[1] ?? "")
+      .filter((n) => !ALLOWED.includes(n));
     if (name === "check_template") return Promise.resolve(ok({ unknown, unbalanced: false, allowed: ALLOWED }));
     const g = guests[args.p_reservation_id]!;
     const text = unknown.length
@@ -42,11 +59,20 @@ describe("TemplateEditor", () => {
   it("previews the text for the chosen guest, asking once typing pauses", async () => {
     const rpc = fakeDatabase();
     renderUi(
-      <TemplateEditor tenantId={TENANT} template={template} reservations={reservations} canEdit onClose={() => {}} onCreated={() => {}} />,
+      <TemplateEditor
+        tenantId={TENANT}
+        template={template}
+        reservations={reservations}
+        canEdit
+        onClose={() => {}}
+        onCreated={() => {}}
+      />,
     );
     const preview = screen.getByTestId("template-preview");
     await waitFor(() => expect(preview).toHaveTextContent("Hi Ada"));
-    expect(screen.getByText("This guest's language is de; with the saved templates they receive the en version.")).toBeInTheDocument();
+    expect(
+      screen.getByText("This guest's language is de; with the saved templates they receive the en version."),
+    ).toBeInTheDocument();
 
     const calls = rpc.mock.calls.length;
     // Typing, faster than the debounce: one request for the text once typing pauses.
@@ -89,7 +115,14 @@ describe("TemplateEditor", () => {
     }));
     vi.spyOn(supabase, "from").mockReturnValue({ update } as never);
     renderUi(
-      <TemplateEditor tenantId={TENANT} template={template} reservations={reservations} canEdit onClose={() => {}} onCreated={() => {}} />,
+      <TemplateEditor
+        tenantId={TENANT}
+        template={template}
+        reservations={reservations}
+        canEdit
+        onClose={() => {}}
+        onCreated={() => {}}
+      />,
     );
     fireEvent.change(screen.getByLabelText("Message text"), {
       target: { value: "Hi {{guest_first_name}} in room {{room}}" },
@@ -109,7 +142,14 @@ describe("TemplateEditor", () => {
   it("shows front desk the text and preview without a way to save", async () => {
     fakeDatabase();
     renderUi(
-      <TemplateEditor tenantId={TENANT} template={template} reservations={reservations} canEdit={false} onClose={() => {}} onCreated={() => {}} />,
+      <TemplateEditor
+        tenantId={TENANT}
+        template={template}
+        reservations={reservations}
+        canEdit={false}
+        onClose={() => {}}
+        onCreated={() => {}}
+      />,
     );
     expect(screen.getByLabelText("Message text")).toHaveAttribute("readonly");
     expect(screen.queryByRole("button", { name: "Save template" })).toBeNull();

@@ -1,4 +1,16 @@
-import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Text, Textarea, TextInput, Title } from "@mantine/core";
+import {
+  Alert,
+  Button,
+  Group,
+  Loader,
+  NativeSelect,
+  Paper,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
@@ -6,13 +18,10 @@ import { useTranslation } from "react-i18next";
 import { readableDescription } from "./styles";
 import { UserFacingError } from "../../../lib/errors";
 import { formatDate } from "../../../lib/time";
-import {
-  previewQueryOptions,
-  saveTemplate,
-  useAutomationsMutation,
-  type PreviewReservation,
-  type Template,
-} from "../api/automations";
+import { previewQueryOptions } from "../api/preview-template";
+import { saveTemplate } from "../api/save-template";
+import type { PreviewReservation, Template } from "../api/types";
+import { useAutomationsMutation } from "../api/use-automations-mutation";
 import { formatNames } from "../api/errors";
 
 // How long typing must pause before the preview asks the database again.
@@ -54,7 +63,11 @@ export function TemplateEditor({ tenantId, template, reservations, canEdit, onCl
   const saveError =
     save.error instanceof UserFacingError ? save.error : save.error ? new UserFacingError("errors.unknown") : null;
   const previewError =
-    preview.error instanceof UserFacingError ? preview.error : preview.error ? new UserFacingError("errors.unknown") : null;
+    preview.error instanceof UserFacingError
+      ? preview.error
+      : preview.error
+        ? new UserFacingError("errors.unknown")
+        : null;
   const checked = preview.data;
   const stale = debouncedBody !== body || preview.isFetching;
 

@@ -3,12 +3,9 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { readableDescription } from "./styles";
 import { UserFacingError } from "../../../lib/errors";
-import {
-  saveFallbackLanguage,
-  useAutomationsMutation,
-  type PreviewReservation,
-  type Template,
-} from "../api/automations";
+import { saveFallbackLanguage } from "../api/save-fallback-language";
+import type { PreviewReservation, Template } from "../api/types";
+import { useAutomationsMutation } from "../api/use-automations-mutation";
 import { TemplateEditor } from "./template-editor";
 
 // The languages offered as the hotel's fallback: common ones and every language with a template.
@@ -22,11 +19,22 @@ function languageName(code: string, locale: string): string {
   }
 }
 
-function FallbackLanguage({ tenantId, current, languages, canEdit }: { tenantId: string; current: string; languages: string[]; canEdit: boolean }) {
+function FallbackLanguage({
+  tenantId,
+  current,
+  languages,
+  canEdit,
+}: {
+  tenantId: string;
+  current: string;
+  languages: string[];
+  canEdit: boolean;
+}) {
   const { t, i18n } = useTranslation();
   const [value, setValue] = useState(current);
   const save = useAutomationsMutation(tenantId, (language: string) => saveFallbackLanguage(tenantId, language));
-  const error = save.error instanceof UserFacingError ? save.error : save.error ? new UserFacingError("errors.unknown") : null;
+  const error =
+    save.error instanceof UserFacingError ? save.error : save.error ? new UserFacingError("errors.unknown") : null;
   const options = [...new Set([current, ...languages, ...COMMON])].map((code) => ({
     value: code,
     label: `${languageName(code, i18n.language)} (${code})`,
@@ -44,7 +52,12 @@ function FallbackLanguage({ tenantId, current, languages, canEdit }: { tenantId:
           disabled={!canEdit}
         />
         {canEdit && (
-          <Button variant="default" loading={save.isPending} disabled={value === current} onClick={() => save.mutate(value)}>
+          <Button
+            variant="default"
+            loading={save.isPending}
+            disabled={value === current}
+            onClick={() => save.mutate(value)}
+          >
             {t("automations.templates.saveFallback")}
           </Button>
         )}
