@@ -67,6 +67,9 @@ CASES = [
         "search_reservations", "select reservation_id from public.search_reservations(%(tenant)s, 'Guest')", MEMBERS
     ),
     RpcCase(
+        "preview_template", "select public.preview_template(%(reservation)s, 'Hi {{guest_name}}') ->> 'text'", MEMBERS
+    ),
+    RpcCase(
         "tenant_metrics",
         "select tenant_id, messages_sent from metrics.tenant_metrics(now() - interval '1 day', now(), %(tenant)s)",
         MEMBERS,
@@ -74,7 +77,7 @@ CASES = [
 ]
 
 # RPCs that take no id of a row: nothing to probe.
-WITHOUT_IDS = {"create_tenant", "accept_invitation"}
+WITHOUT_IDS = {"create_tenant", "accept_invitation", "check_template"}
 
 
 def _seed(factory: Factory, name: str, phone: str) -> dict[str, Any]:
@@ -87,6 +90,7 @@ def _seed(factory: Factory, name: str, phone: str) -> dict[str, Any]:
     ids["pms"] = factory.pms_configuration(tenant)
     ids["waha"] = factory.waha_configuration(tenant)
     reservation = factory.reservation(tenant, guest={"full_name": "Guest", "phone": phone})
+    ids["reservation"] = reservation
     row = db.execute("select guest_id from public.reservations where id = %s", (reservation,)).fetchone()
     assert row is not None
     ids["guest"] = row[0]
@@ -127,6 +131,7 @@ def world(database_url: str) -> dict[str, Any]:
         "pms": uuid.uuid4(),
         "waha": uuid.uuid4(),
         "guest": uuid.uuid4(),
+        "reservation": uuid.uuid4(),
         "invitation": uuid.uuid4(),
         "message": MISSING_BIGINT,
         "event": MISSING_BIGINT,

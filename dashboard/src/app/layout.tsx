@@ -26,6 +26,7 @@ export function Layout({ email, memberships, current, children }: Props) {
     { to: `${base}/reservations`, label: t("nav.reservations") },
     { to: `${base}/messages`, label: t("nav.messages") },
     { to: `${base}/whatsapp`, label: t("nav.whatsapp") },
+    { to: `${base}/automations`, label: t("nav.automations") },
   ];
 
   return (

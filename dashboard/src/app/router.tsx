@@ -33,6 +33,7 @@ export const routes = [
           { path: "reservations/:reservationId", lazy: () => import("./routes/reservation") },
           { path: "messages", lazy: () => import("./routes/messages") },
           { path: "whatsapp", lazy: () => import("./routes/whatsapp") },
+          { path: "automations", lazy: () => import("./routes/automations") },
           { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },
