@@ -483,3 +483,16 @@ async def test_live_thread_updates_reach_only_the_hotels_own_members(
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_an_unknown_number_is_linked_when_the_pms_brings_its_guest(
+    db: Conn, factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = hotel(factory, guest=False)
+    await deliver(db, tenant, processor, waha_event("message", guest_message("I booked on your website")))
+    assert db.execute("select guest_id, property_id from public.conversations").fetchone() == (None, None)
+    factory.reservation(tenant, arrival_date="2027-06-01", departure_date="2027-06-03")
+    row = db.execute(
+        "select g.full_name, c.property_id from public.conversations c join public.guests g on g.id = c.guest_id"
+    ).fetchone()
+    assert row == ("Ada Lovelace", tenant.property_id)
