@@ -25,6 +25,10 @@ What it does, following WAHA's OpenAPI document (devstack/simulators/waha_spec.p
 - Posts webhooks (waha_webhooks.py): `session.status` on every status change, `message.ack`
   for sent messages (SERVER 1, DEVICE 2, READ 3 after `ack_delays`, or when a test calls
   `ack()`), `message` for a guest's reply (`receive()`), `message.any` for both directions.
+- `receive()` (control: POST /_sim/sessions/{session}/inbound) also brings media (image,
+  document, voice, audio, video: served like WAHA at GET /api/files/{session}/{file}, with the API
+  key, a route WAHA serves outside its OpenAPI document), locations, group and status-broadcast
+  messages, channel posts, and messages the hotel wrote on its phone (fromMe, `message.any` only).
 - A number "not on WhatsApp" behaves as it does on WAHA: check-exists says `numberExists: false`
   and sendText still answers 201, but the message never gets past the SERVER ack.
 - sendText's answer has the shape of the session's engine: NOWEB (`key.id`), WEBJS
@@ -89,6 +93,19 @@ STATUSES = (
 )
 ACK_NAMES = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
 _ENGINE_SHAPE = {"NOWEB": "noweb", "WEBJS": "webjs", "GOWS": "gows"}
+# What `receive()` sends for each kind of media: (file, mimetype, extension). Small, but each is
+# the start of a real file of its type (a viewer may not play them).
+MEDIA_KINDS: dict[str, tuple[bytes, str, str]] = {
+    "image": (b"", "image/png", "png"),  # filled below with a real PNG
+    "document": (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+        "application/pdf",
+        "pdf",
+    ),
+    "voice": (b"OggS\x00\x02" + bytes(22) + b"\x01\x13OpusHead\x01\x01", "audio/ogg; codecs=opus", "oga"),
+    "audio": (b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg", "mp3"),
+    "video": (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom", "video/mp4", "mp4"),
+}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The parsed JSON body, read once by the middleware.
@@ -157,6 +174,10 @@ class SimSession:
     qr: str = ""
     pairing_code: str | None = None
     activity: float | None = None
+    # Media of received messages, by file name: (bytes, mimetype), as WAHA keeps its downloads.
+    files: OrderedDict[str, tuple[bytes, str]] = field(default_factory=OrderedDict)
+    # Messages received (by id), for GET .../messages/{messageId}?downloadMedia=true.
+    received: OrderedDict[str, tuple[dict[str, Any], str]] = field(default_factory=OrderedDict)
 
     @property
     def running(self) -> bool:
@@ -282,7 +303,7 @@ class WahaSimulator:
         if self._runner is not None:
             return
         app = web.Application(middlewares=[self._middleware], client_max_size=4 * 1024 * 1024)
-        app.add_routes(self._api_routes() + self._control_routes())
+        app.add_routes(self._api_routes() + self._file_routes() + self._control_routes())
         # A stop is a crash, not a graceful shutdown: requests held by a timeout fault or a long
         # latency are cut after a second instead of aiohttp's default minute.
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -446,31 +467,108 @@ class WahaSimulator:
             raise KeyError(f"session {name!r} sent no message {message_id!r} (or it left the history)")
         self._ack(session, message, ack)
 
-    def receive(self, name: str, from_phone: str, text: str) -> str:
-        """A guest writes to the session (e.g. "STOP"); returns the WAHA message id."""
+    def receive(
+        self,
+        name: str,
+        from_phone: str,
+        text: str | None = None,
+        *,
+        kind: str = "text",
+        caption: str | None = None,
+        filename: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        location_name: str | None = None,
+        chat: str = "direct",
+        from_me: bool = False,
+        push_name: str | None = None,
+    ) -> str:
+        """A guest writes to the session (e.g. "STOP"), or sends media, a location; or a message
+        arrives in a group, a status broadcast or a channel; or (`from_me`) the hotel writes to
+        `from_phone` on its own phone. Posts the webhooks WAHA posts; returns the message id."""
         session = self.session(name)
         if session.status != "WORKING":
             raise RuntimeError(f"session {name!r} is {session.status}; it receives nothing")
-        sender = f"{_digits(from_phone)}@c.us"
-        message_id = f"false_{sender}_{_new_key()}"
+        if kind not in MEDIA_KINDS and kind not in ("text", "location"):
+            raise ValueError(f"kind must be text, location or one of {sorted(MEDIA_KINDS)}")
+        if chat not in ("direct", "group", "status", "newsletter"):
+            raise ValueError("chat must be direct, group, status or newsletter")
+        person = f"{_digits(from_phone)}@c.us"
         me = f"{session.phone}@c.us"
-        payload = {
+        chat_id = {
+            "direct": person,
+            "group": f"120363{_digits(from_phone)[-9:]}@g.us",
+            "status": "status@broadcast",
+            "newsletter": f"120363{_digits(from_phone)[-9:]}@newsletter",
+        }[chat]
+        key = _new_key()
+        message_id = f"{'true' if from_me else 'false'}_{chat_id}_{key}"
+        raw: dict[str, Any] = {"notifyName": push_name or "Guest", "type": "chat"}
+        payload: dict[str, Any] = {
             "id": message_id,
             "timestamp": int(time.time()),
-            "from": sender,
-            "fromMe": False,
+            "from": me if from_me else chat_id,
+            "fromMe": from_me,
             "source": "app",
-            "to": me,
-            "participant": sender,
-            "body": text,
+            "to": chat_id if from_me else me,
+            "participant": person if chat != "direct" else chat_id,
+            "body": text if kind == "text" else (caption or ""),
             "hasMedia": False,
             "mediaUrl": "",
             "ack": 1,
             "ackName": ACK_NAMES[1],
+            "_data": raw,
         }
-        self._emit(session, "message", payload)
+        if kind == "location":
+            raw["type"] = "location"
+            payload["location"] = {
+                "latitude": str(latitude if latitude is not None else 52.5163),
+                "longitude": str(longitude if longitude is not None else 13.3777),
+                "live": False,
+                **({"name": location_name} if location_name else {}),
+            }
+        elif kind != "text":
+            url = self._keep_file(session, key, kind)
+            content, mimetype, extension = MEDIA_KINDS[kind]
+            raw.update({"type": "ptt" if kind == "voice" else kind, "size": len(content)})
+            payload.update(
+                {
+                    "hasMedia": True,
+                    "mediaUrl": url,
+                    "media": {
+                        "url": url,
+                        "mimetype": mimetype,
+                        **({"filename": filename or f"document.{extension}"} if kind == "document" else {}),
+                    },
+                }
+            )
+        session.received[message_id] = (payload, kind)
+        while len(session.received) > self.history:
+            session.received.popitem(last=False)
+        if not from_me:
+            self._emit(session, "message", payload)
         self._emit(session, "message.any", payload)
         return message_id
+
+    def media_file(self, name: str, file: str) -> tuple[bytes, str] | None:
+        """The bytes and mimetype WAHA serves for a received message's media (None: unknown)."""
+        return self.session(name).files.get(file)
+
+    def expire_media(self, name: str) -> int:
+        """WAHA deletes its downloads after WHATSAPP_FILES_LIFETIME (180 s by default): the
+        files route answers 404 until the message is fetched again with downloadMedia=true."""
+        session = self.session(name)
+        count = len(session.files)
+        session.files.clear()
+        return count
+
+    def _keep_file(self, session: SimSession, key: str, kind: str) -> str:
+        content, mimetype, extension = MEDIA_KINDS[kind]
+        file = f"{key}.{extension}"
+        session.files[file] = (content, mimetype)
+        while len(session.files) > self.history:
+            session.files.popitem(last=False)
+        return f"{self.base_url}/api/files/{session.name}/{file}"
 
     # ---------------------------------------------------------------- internals: state
 
@@ -599,6 +697,13 @@ class WahaSimulator:
                 return await handler(request)
             except (KeyError, ValueError, RuntimeError) as exc:
                 return web.json_response({"error": str(exc)}, status=400)
+        if request.method == "GET" and request.path.startswith("/api/files/"):
+            # WAHA's media downloads: outside its OpenAPI document, behind the same API key.
+            try:
+                self._authorize(request, request.match_info.get("session"))
+            except _Reply as reply:
+                return reply.response
+            return await handler(request)
         operation = self._operation(request.method, request.path)
         if operation is None:
             self._violation(request, None, [f"{request.method} {request.path} is not an operation of WAHA's API"])
@@ -703,7 +808,38 @@ class WahaSimulator:
             web.get("/api/{session}/auth/qr", self._qr),
             web.post("/api/{session}/auth/request-code", self._request_code),
             web.get("/api/{session}/chats/{chatId}/messages", self._chat_messages),
+            web.get("/api/{session}/chats/{chatId}/messages/{messageId}", self._chat_message),
         ]
+
+    async def _chat_message(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/{session}/chats/{chatId}/messages/{messageId}: a message the session
+        received; with downloadMedia (WAHA's default: true) its media is downloaded again, so
+        an expired file gets a working URL."""
+        session = self._running_session(request.match_info["session"])
+        found = session.received.get(request.match_info["messageId"])
+        chat = None if found is None else found[0]["to" if found[0]["fromMe"] else "from"]
+        if found is None or chat != request.match_info["chatId"]:
+            return _nest_error(404, "Message not found", "Not Found")
+        payload, kind = json.loads(json.dumps(found[0])), found[1]
+        if kind in MEDIA_KINDS and request.query.get("downloadMedia", "true") != "false":
+            key = payload["id"].rsplit("_", 1)[-1]
+            payload["media"]["url"] = payload["mediaUrl"] = self._keep_file(session, key, kind)
+        return web.json_response(payload)
+
+    def _file_routes(self) -> list[web.RouteDef]:
+        """WAHA serves media downloads on a static route its OpenAPI document leaves out (so
+        the contract, shared/specs/waha-contract.json, has nothing to say about it)."""
+        return [web.get("/api/files/{session}/{file}", self._file)]
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/files/{session}/{file}: the media of a received message, as WAHA serves its
+        downloads (a static route, not in WAHA's OpenAPI document)."""
+        session = self.sessions.get(request.match_info["session"])
+        found = None if session is None else session.files.get(request.match_info["file"])
+        if found is None:
+            return _nest_error(404, "File not found", "Not Found")
+        content, mimetype = found
+        return web.Response(body=content, headers={"Content-Type": mimetype})
 
     async def _ping(self, request: web.Request) -> web.StreamResponse:
         return web.json_response({"message": "pong"})
@@ -965,6 +1101,7 @@ class WahaSimulator:
             web.get("/_sim/sessions/{session}/sent", self._c_sent),
             web.post("/_sim/sessions/{session}/acks", self._c_ack),
             web.post("/_sim/sessions/{session}/inbound", self._c_inbound),
+            web.post("/_sim/sessions/{session}/files/expire", self._c_expire_media),
             web.put("/_sim/latency", self._c_latency),
             web.put("/_sim/acks", self._c_acks),
             web.post("/_sim/api-keys", self._c_add_key),
@@ -1061,7 +1198,24 @@ class WahaSimulator:
 
     async def _c_inbound(self, request: web.Request) -> web.StreamResponse:
         data = await self._json(request)
-        return web.json_response({"id": self.receive(request.match_info["session"], data["from"], data["text"])})
+        message_id = self.receive(
+            request.match_info["session"],
+            data["from"],
+            data.get("text"),
+            kind=data.get("kind", "text"),
+            caption=data.get("caption"),
+            filename=data.get("filename"),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            location_name=data.get("location_name"),
+            chat=data.get("chat", "direct"),
+            from_me=bool(data.get("from_me", False)),
+            push_name=data.get("push_name"),
+        )
+        return web.json_response({"id": message_id})
+
+    async def _c_expire_media(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"expired": self.expire_media(request.match_info["session"])})
 
     async def _c_acks(self, request: web.Request) -> web.StreamResponse:
         delays = (await self._json(request)).get("delays_ms")
@@ -1147,6 +1301,9 @@ def _qr_png(value: str) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
         + chunk(b"IEND", b"")
     )
+
+
+MEDIA_KINDS["image"] = (_qr_png("a photo a guest sent"), "image/png", "png")
 
 
 def main(argv: list[str] | None = None) -> int:
