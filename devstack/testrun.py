@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from devstack import cluster, database, paths
+from devstack import cluster, database, paths, pytest_shards
 from devstack.errors import DevstackError
 
 
@@ -51,6 +51,10 @@ def suite_pgtap(url: str, env: dict[str, str]) -> tuple[bool, str]:
 
 
 def suite_pytest(url: str, env: dict[str, str]) -> tuple[bool, str]:
+    # Two shards at once by default (devstack/pytest_shards.py); TEST_SHARDS=1 runs one pytest.
+    shards = int(env.get("TEST_SHARDS", "2"))
+    if shards > 1:
+        return pytest_shards.run(url, env, shards)
     code = _run([str(paths.VENV_BIN / "pytest"), "tests"], env)
     if code == 5:
         return False, "pytest collected no tests"
