@@ -56,7 +56,7 @@ export function AlertList({ alerts, tenantId, timeZone, detailed = false }: Prop
                     })}
               </Text>
               {detailed && (
-                <Text size="sm" c="dimmed">
+                <Text size="sm">
                   {t("alerts.runbook", { section: a.runbook, link: a.runbookUrl ?? "docs/runbook.md" })}
                 </Text>
               )}

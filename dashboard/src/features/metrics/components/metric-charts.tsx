@@ -21,7 +21,7 @@ function ChartCard({ id, title, note, children }: { id: string; title: string; n
       <Title order={3} size="h4" id={id}>
         {title}
       </Title>
-      <Text size="sm" c="dimmed" mb="xs">
+      <Text size="sm" mb="xs">
         {note}
       </Text>
       {children}

@@ -91,7 +91,7 @@ function Summary({ total, queues }: { total: TenantFigures | null; queues: Hotel
     <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
       {cards.map((c) => (
         <Card key={c.id} withBorder component="section" aria-labelledby={c.id} data-testid={c.id}>
-          <Title order={3} size="h4" id={c.id}>
+          <Title order={2} size="h4" id={c.id}>
             {c.title}
           </Title>
           <Text fw={600}>{c.main}</Text>
