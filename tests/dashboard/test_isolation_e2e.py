@@ -115,17 +115,28 @@ async def test_a_user_of_hotel_b_never_sees_hotel_a_in_lists_by_url_or_live(
     for secret in (str(a.id), "a_live", "a_later", "a_timeline", "Ada Secret"):
         assert secret not in received, f"{secret} reached hotel B's browser"
 
+    # ---- the reservations list, and searching it, show B's guests only ------------------------
+    await page.get_by_role("link", name="Reservations", exact=True).click()
+    await expect(page.get_by_role("link", name="Bea Guest")).to_be_visible()
+    await expect(page.get_by_text("Ada Secret")).to_have_count(0)
+    await page.get_by_label("Search guest, phone or PMS id").fill("Ada")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.get_by_text("No reservations found.")).to_be_visible()
+
     # ---- by URL: A's reservation, and A's screens, do not exist for B -------------------------
     await page.goto(f"{stack.app_url}/t/{b.id}/reservations/{a_reservation}")
     await expect(page.get_by_role("alert")).to_contain_text("does not exist or is not in this hotel")
     await expect(page.get_by_text("Ada Secret")).to_have_count(0)
+    await assert_accessible(page, "reservation not found")
+    await page.goto(f"{stack.app_url}/t/{a.id}/today")
+    await expect(page.get_by_role("heading", name="This page does not exist.")).to_be_visible()
     await page.goto(f"{stack.app_url}/t/{a.id}/metrics")
     await expect(page.get_by_role("heading", name="This page does not exist.")).to_be_visible()
     await expect(page.get_by_text("Hotel A")).to_have_count(0)
 
     # ---- metrics: B's figures and alerts, in B's timezone ---------------------------------------
     await page.goto(f"{stack.app_url}/t/{b.id}/today")
-    await page.get_by_role("link", name="Metrics").click()
+    await page.get_by_role("link", name="Metrics", exact=True).click()
     await expect(page.get_by_role("heading", name="Metrics", exact=True)).to_be_visible()
     await expect(page.get_by_text("(Asia/Kolkata)")).to_be_visible()
     # 1 read, 4 dead (b_dead, b_live, b_later; the queued one is not attempted yet) — rates side by side.
