@@ -45,6 +45,7 @@ describe("useLiveQueries", () => {
       { wrapper },
     );
 
+    expect(supabase.channel).toHaveBeenCalledWith(expect.stringMatching(/^today:t1:[a-z0-9]+$/));
     expect(state.binding).toEqual({ event: "*", schema: "public", table: "message_logs", filter: "tenant_id=eq.t1" });
     expect(result.current).toBe(false);
     act(() => state.onStatus?.("SUBSCRIBED"));

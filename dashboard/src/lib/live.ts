@@ -33,8 +33,12 @@ export function useLiveQueries(channel: string, source: LiveTable, queryKeys: Qu
         for (const queryKey of parsed) void client.invalidateQueries({ queryKey });
       }, SETTLE_MS);
     };
+    // A topic of its own per mount: supabase-js hands back a channel with the same topic while
+    // the previous one is still leaving (StrictMode's second mount, a quick back-and-forth), and
+    // adding a binding to a subscribed channel throws.
+    const topic = `${channel}:${Math.random().toString(36).slice(2, 10)}`;
     const subscription = supabase
-      .channel(channel)
+      .channel(topic)
       .on("postgres_changes", { event: "*", schema: "public", table: source.table, filter: source.filter }, refresh)
       .subscribe((status) => {
         setLive(status === "SUBSCRIBED");
