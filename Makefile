@@ -59,6 +59,13 @@ dashboard: setup
 		VITE_SUPABASE_PUBLISHABLE_KEY=$${VITE_SUPABASE_PUBLISHABLE_KEY:-sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH} \
 		npx vite
 
+# The dashboard's `Database` type (dashboard/src/lib/database.types.ts) from the migrations, read
+# from a throwaway database migrated now (devstack/typegen.py; no Docker). Run it after adding a
+# migration; a test fails while the file is stale. ARGS="--database-url URL" reads another one.
+.PHONY: types
+types: setup
+	$(PY) -m devstack.typegen $(ARGS)
+
 db-stop:
 	$(PY) -m devstack db-stop
 

@@ -53,8 +53,9 @@ select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}')
    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
    where n.nspname in ('ops', 'metrics') and has_function_privilege('authenticated', p.oid, 'execute')),
-  array['metrics.tenant_metrics(timestamp with time zone,timestamp with time zone,uuid)'],
-  'signed-in users may call the tenant metrics and nothing in ops'
+  array['metrics.tenant_metrics(timestamp with time zone,timestamp with time zone,uuid)',
+        'metrics.tenant_metrics_series(timestamp with time zone,timestamp with time zone,interval,text,uuid)'],
+  'signed-in users may call the tenant metrics (a window, or a series of them) and nothing in ops'
 );
 
 select is(

@@ -112,45 +112,6 @@ async def test_a_refused_refresh_signs_out_with_a_clear_message(
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-async def test_a_user_of_hotel_b_never_sees_hotel_a(
-    db: psycopg.Connection[Any], factory: Factory, stack: Stack, page: Page
-) -> None:
-    a = factory.tenant("Hotel A", pms_property_id="A")
-    b = factory.tenant("Hotel B", pms_property_id="B")
-    a_reservation = factory.reservation(
-        a, pms_property_id="A", pms_reservation_id="A-1", guest={"full_name": "Ada Secret", "phone": "+4915100000001"}
-    )
-    factory.reservation(
-        b, pms_property_id="B", pms_reservation_id="B-1", guest={"full_name": "Bea Guest", "phone": "+4915100000002"}
-    )
-    factory.message(a, status="dead", template_key="a_only", last_error="WAHA answered 500")
-    user_b = member(db, b, "owner")
-
-    await sign_in(page, stack, user_b.email)
-    await expect(page.get_by_text("Hotel B", exact=True)).to_be_visible()
-    await page.get_by_role("link", name="Reservations").click()
-    await expect(page.get_by_role("link", name="Bea Guest")).to_be_visible()
-    await expect(page.get_by_text("Ada Secret")).to_have_count(0)
-    await assert_accessible(page, "Reservations")
-
-    await page.get_by_label("Search guest, phone or PMS id").fill("Ada")
-    await page.get_by_role("button", name="Search").click()
-    await expect(page.get_by_text("No reservations found.")).to_be_visible()
-
-    await page.get_by_role("link", name="Needs action").click()
-    await expect(page.get_by_text("No messages need action.")).to_be_visible()
-    await expect(page.get_by_text("a_only")).to_have_count(0)
-
-    # By URL: hotel A's screens and its reservation read as pages that do not exist.
-    await page.goto(f"{stack.app_url}/t/{a.id}/today")
-    await expect(page.get_by_role("heading", name="This page does not exist.")).to_be_visible()
-    await expect(page.get_by_text("Hotel A")).to_have_count(0)
-    await page.goto(f"{stack.app_url}/t/{b.id}/reservations/{a_reservation}")
-    await expect(page.get_by_role("alert")).to_contain_text("does not exist or is not in this hotel")
-    await expect(page.get_by_text("Ada Secret")).to_have_count(0)
-    await assert_accessible(page, "reservation not found")
-
-
 async def test_a_resend_from_the_messages_screen_is_sent_and_ticks_live_in_the_timeline(
     db: psycopg.Connection[Any],
     factory: Factory,

@@ -27,6 +27,7 @@ export function Layout({ email, memberships, current, children }: Props) {
     { to: `${base}/messages`, label: t("nav.messages") },
     { to: `${base}/whatsapp`, label: t("nav.whatsapp") },
     { to: `${base}/automations`, label: t("nav.automations") },
+    { to: `${base}/metrics`, label: t("nav.metrics") },
   ];
 
   return (

@@ -34,6 +34,7 @@ export const routes = [
           { path: "messages", lazy: () => import("./routes/messages") },
           { path: "whatsapp", lazy: () => import("./routes/whatsapp") },
           { path: "automations", lazy: () => import("./routes/automations") },
+          { path: "metrics", lazy: () => import("./routes/metrics") },
           { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },

@@ -12,13 +12,14 @@ export function testQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
 }
 
-export function renderUi(ui: ReactElement, client: QueryClient = testQueryClient()) {
+// `route`: the URL the component is shown at (its search parameters, e.g. "/?status=dead").
+export function renderUi(ui: ReactElement, client: QueryClient = testQueryClient(), route = "/") {
   void i18n.changeLanguage("en");
   return render(
     <I18nextProvider i18n={i18n}>
       <MantineProvider>
         <QueryClientProvider client={client}>
-          <MemoryRouter>{ui}</MemoryRouter>
+          <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
         </QueryClientProvider>
       </MantineProvider>
     </I18nextProvider>,

@@ -1,3 +1,4 @@
+import { OpenAlertsCard } from "../../features/alerts/components/open-alerts-card";
 import { useTenant } from "../../features/tenants/hooks/use-tenant";
 import { TodayView } from "../../features/today/components/today-view";
 
@@ -6,5 +7,11 @@ import { TodayView } from "../../features/today/components/today-view";
 // each other.
 export function Component() {
   const tenant = useTenant();
-  return <TodayView tenantId={tenant.tenantId} timeZone={tenant.timezone} />;
+  return (
+    <TodayView
+      tenantId={tenant.tenantId}
+      timeZone={tenant.timezone}
+      alerts={<OpenAlertsCard tenantId={tenant.tenantId} timeZone={tenant.timezone} />}
+    />
+  );
 }

@@ -37,6 +37,18 @@ function seeded() {
 afterEach(() => vi.restoreAllMocks());
 
 describe("MessagesNeedingAction", () => {
+  it("opens filtered as the link from Today asked (?status=dead)", () => {
+    const client = testQueryClient();
+    client.setQueryData(
+      messagesNeedingActionQueryOptions(TENANT, ["dead"]).queryKey,
+      rows.filter((r) => r.status === "dead"),
+    );
+    renderUi(<MessagesNeedingAction tenantId={TENANT} timeZone="Europe/Berlin" canResend={false} />, client, "/?status=dead");
+    expect(screen.getByLabelText("Status")).toHaveValue("dead");
+    expect(screen.getByText("WAHA answered 500")).toBeInTheDocument();
+    expect(screen.queryByText("timeout")).toBeNull();
+  });
+
   it("shows front desk what failed, without resend buttons", () => {
     renderUi(<MessagesNeedingAction tenantId={TENANT} timeZone="Europe/Berlin" canResend={false} />, seeded());
     expect(screen.getByText("WAHA answered 500")).toBeInTheDocument();

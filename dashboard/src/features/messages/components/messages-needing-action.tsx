@@ -1,10 +1,11 @@
 import { Alert, Anchor, Button, Checkbox, Group, NativeSelect, Stack, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { QueryState } from "../../../components/ui/query-state";
 import { StatusBadge } from "../../../components/ui/status-badge";
 import { UserFacingError } from "../../../lib/errors";
+import { useLiveQueries } from "../../../lib/live";
 import { formatDateTime } from "../../../lib/time";
 import { useMessagesNeedingAction, type ActionStatus } from "../api/get-messages-needing-action";
 import { useResendMessage, type ResendOutcome } from "../api/resend-message";
@@ -20,13 +21,21 @@ interface Props {
 
 export function MessagesNeedingAction({ tenantId, timeZone, canResend }: Props) {
   const { t, i18n } = useTranslation();
-  const [filter, setFilter] = useState("all");
+  // The filter is in the URL (?status=dead): Today and the alerts link here already filtered.
+  const [params, setParams] = useSearchParams();
+  const requested = params.get("status") ?? "all";
+  const filter = Object.hasOwn(FILTERS, requested) ? requested : "all";
+  const setFilter = (value: string) => setParams(value === "all" ? {} : { status: value }, { replace: true });
   const [selected, setSelected] = useState<Set<number>>(new Set());
   // The last single resend's result, kept above the list: a resent message leaves the list.
   const [notice, setNotice] = useState<{ text: string; ok: boolean } | null>(null);
   const messages = useMessagesNeedingAction(tenantId, FILTERS[filter] ?? ["failed", "dead"]);
   const resend = useResendMessage(tenantId);
   const bulk = useResendMessages(tenantId);
+  // Failures appear and leave (resent elsewhere, retried by the worker) as they happen.
+  const live = useLiveQueries(`needs-action:${tenantId}`, { table: "message_logs", filter: `tenant_id=eq.${tenantId}` }, [
+    ["messages-needing-action", tenantId],
+  ]);
 
   const describe = (o: ResendOutcome): { text: string; ok: boolean } => {
     if (o.kind === "queued") return { text: t("messages.queued"), ok: true };
@@ -52,7 +61,10 @@ export function MessagesNeedingAction({ tenantId, timeZone, canResend }: Props) 
 
   return (
     <Stack>
-      <Title order={1}>{t("messages.title")}</Title>
+      <Group gap="sm" align="baseline">
+        <Title order={1}>{t("messages.title")}</Title>
+        {live && <Text size="sm">{t("messages.live")}</Text>}
+      </Group>
       <NativeSelect
         label={t("messages.filter")}
         value={filter}

@@ -45,14 +45,16 @@ export async function searchReservations(p: SearchParams): Promise<{ rows: Reser
   const { data, error } = await supabase
     .rpc("search_reservations", {
       p_tenant_id: p.tenantId,
-      p_query: p.query.trim() || null,
-      p_arrival_from: p.arrivalFrom || null,
-      p_arrival_to: p.arrivalTo || null,
+      // Left out (undefined) = the function's default: no filter.
+      p_query: p.query.trim() || undefined,
+      p_arrival_from: p.arrivalFrom || undefined,
+      p_arrival_to: p.arrivalTo || undefined,
       p_limit: PAGE_SIZE + 1,
       p_offset: p.page * PAGE_SIZE,
     });
   if (error) throw toUserError(error);
-  const rows = (data ?? []) as ReservationRow[];
+  // `messages` is jsonb (the generated type says Json): the timeline entries the function builds.
+  const rows = (data ?? []) as unknown as ReservationRow[];
   return { rows: rows.slice(0, PAGE_SIZE), hasNext: rows.length > PAGE_SIZE };
 }
 

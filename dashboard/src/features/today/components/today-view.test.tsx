@@ -36,7 +36,10 @@ describe("TodayView", () => {
       whatsapp: { status: "SCAN_QR_CODE", pausedReason: "session down", changedAt: "2027-01-01T00:00:00Z" },
       pms: [{ provider: "apaleo", health: "failing", lastError: "401 from the PMS", lastSuccessAt: null }],
     });
-    renderUi(<TodayView tenantId={TENANT} timeZone={ZONE} />, client);
+    renderUi(
+      <TodayView tenantId={TENANT} timeZone={ZONE} alerts={<section aria-label="Open alerts">an alert</section>} />,
+      client,
+    );
 
     expect(screen.getByText(new RegExp(`in ${ZONE}`))).toBeInTheDocument();
     const arrivals = screen.getByRole("region", { name: "Arrivals" });
@@ -46,7 +49,12 @@ describe("TodayView", () => {
     );
     expect(screen.getByText("No departures today.")).toBeInTheDocument();
     const failures = screen.getByRole("region", { name: "Failures needing action" });
+    // A failure is fixed on the messages screen, filtered to its status; its reservation is a link away.
     expect(within(failures).getByRole("link", { name: "pre_arrival" })).toHaveAttribute(
+      "href",
+      `/t/${TENANT}/messages?status=dead`,
+    );
+    expect(within(failures).getByRole("link", { name: "Reservation" })).toHaveAttribute(
       "href",
       `/t/${TENANT}/reservations/r-2`,
     );
@@ -58,5 +66,11 @@ describe("TodayView", () => {
     expect(health).toHaveTextContent("WhatsApp: Waiting for QR scan — Sending paused: session down");
     expect(within(health).getByRole("link", { name: "WhatsApp" })).toHaveAttribute("href", `/t/${TENANT}/whatsapp`);
     expect(health).toHaveTextContent("PMS apaleo: Failing — 401 from the PMS");
+    expect(within(health).getByRole("link", { name: "WhatsApp: Waiting for QR scan" })).toHaveAttribute(
+      "href",
+      `/t/${TENANT}/whatsapp`,
+    );
+    expect(within(health).getByRole("link", { name: "PMS apaleo: Failing" })).toHaveAttribute("href", `/t/${TENANT}/pms`);
+    expect(screen.getByRole("region", { name: "Open alerts" })).toHaveTextContent("an alert");
   });
 });

@@ -1,8 +1,10 @@
-import { Anchor, Card, List, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Card, Group, List, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { QueryState } from "../../../components/ui/query-state";
 import { StatusBadge } from "../../../components/ui/status-badge";
+import { useLiveQueries } from "../../../lib/live";
 import { formatDate, formatTime, localDate } from "../../../lib/time";
 import { useDueToday, useFailures } from "../api/get-day-messages";
 import { useHealth } from "../api/get-health";
@@ -27,10 +29,22 @@ function StayList({ stays, empty, base }: { stays: Stay[]; empty: string; base: 
   );
 }
 
-export function TodayView({ tenantId, timeZone }: { tenantId: string; timeZone: string }) {
+interface Props {
+  tenantId: string;
+  timeZone: string;
+  // The hotel's open alerts (another feature's card, composed by the route).
+  alerts?: ReactNode;
+}
+
+export function TodayView({ tenantId, timeZone, alerts }: Props) {
   const { t, i18n } = useTranslation();
   const today = localDate(new Date(), timeZone);
   const base = `/t/${tenantId}`;
+  // The day's messages and failures follow the hotel's messages as they change.
+  const live = useLiveQueries(`today:${tenantId}`, { table: "message_logs", filter: `tenant_id=eq.${tenantId}` }, [
+    ["due-today", tenantId],
+    ["failures", tenantId],
+  ]);
   const arrivals = useStays(tenantId, "arrival_date", today);
   const departures = useStays(tenantId, "departure_date", today);
   const due = useDueToday(tenantId, timeZone);
@@ -41,7 +55,10 @@ export function TodayView({ tenantId, timeZone }: { tenantId: string; timeZone: 
     <Stack>
       <div>
         <Title order={1}>{t("today.title")}</Title>
-        <Text>{t("today.dateIn", { date: formatDate(today, i18n.language), timezone: timeZone })}</Text>
+        <Group gap="sm">
+          <Text>{t("today.dateIn", { date: formatDate(today, i18n.language), timezone: timeZone })}</Text>
+          {live && <Text size="sm">{t("today.live")}</Text>}
+        </Group>
       </div>
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
         <Card withBorder component="section" aria-labelledby="arrivals">
@@ -72,16 +89,21 @@ export function TodayView({ tenantId, timeZone }: { tenantId: string; timeZone: 
                 <Stack gap="xs">
                   <List listStyleType="none" spacing="xs">
                     {rows.map((m) => (
-                      <List.Item key={m.id}>
+                      <List.Item key={m.id} data-testid={`failure-${m.id}`}>
                         <StatusBadge status={m.status} />{" "}
-                        {m.reservationId ? (
-                          <Anchor component={Link} to={`${base}/reservations/${m.reservationId}`}>
-                            {m.templateKey}
-                          </Anchor>
-                        ) : (
-                          m.templateKey
-                        )}
+                        {/* Fixed on the messages screen (resend), showing this status. */}
+                        <Anchor component={Link} to={`${base}/messages?status=${m.status}`}>
+                          {m.templateKey}
+                        </Anchor>
                         {m.lastError ? ` — ${m.lastError}` : ""}
+                        {m.reservationId && (
+                          <>
+                            {" · "}
+                            <Anchor component={Link} to={`${base}/reservations/${m.reservationId}`} size="sm">
+                              {t("today.reservation")}
+                            </Anchor>
+                          </>
+                        )}
                       </List.Item>
                     ))}
                   </List>
@@ -129,19 +151,22 @@ export function TodayView({ tenantId, timeZone }: { tenantId: string; timeZone: 
               <List listStyleType="none" spacing="xs">
                 <List.Item>
                   <Anchor component={Link} to={`${base}/whatsapp`}>
-                    {t("today.whatsapp")}
+                    {t("today.whatsapp")}: {h.whatsapp ? t(`health.${h.whatsapp.status}`) : t("today.notConnected")}
                   </Anchor>
-                  : {h.whatsapp ? t(`health.${h.whatsapp.status}`) : t("today.notConnected")}
                   {h.whatsapp?.pausedReason ? ` — ${t("today.paused", { reason: h.whatsapp.pausedReason })}` : ""}
                 </List.Item>
                 {h.pms.length === 0 && (
                   <List.Item>
-                    {t("today.pms")}: {t("today.notConnected")}
+                    <Anchor component={Link} to={`${base}/pms`}>
+                      {t("today.pms")}: {t("today.notConnected")}
+                    </Anchor>
                   </List.Item>
                 )}
                 {h.pms.map((p) => (
                   <List.Item key={p.provider}>
-                    {t("today.pms")} {p.provider}: {t(`health.${p.health}`)}
+                    <Anchor component={Link} to={`${base}/pms`}>
+                      {t("today.pms")} {p.provider}: {t(`health.${p.health}`)}
+                    </Anchor>
                     {p.lastError ? ` — ${p.lastError}` : ""}
                   </List.Item>
                 ))}
@@ -149,6 +174,7 @@ export function TodayView({ tenantId, timeZone }: { tenantId: string; timeZone: 
             )}
           </QueryState>
         </Card>
+        {alerts}
       </SimpleGrid>
     </Stack>
   );
