@@ -25,6 +25,7 @@ export function Layout({ email, memberships, current, children }: Props) {
     { to: `${base}/today`, label: t("nav.today") },
     { to: `${base}/reservations`, label: t("nav.reservations") },
     { to: `${base}/messages`, label: t("nav.messages") },
+    { to: `${base}/pms`, label: t("nav.pms") },
   ];
 
   return (
