@@ -20,6 +20,7 @@ import { errorKey } from "../api/errors";
 import type { PmsConnection } from "../api/get-connections";
 import { useRotateWebhookSecret, useSetWebhookSecret } from "../api/webhook-secret";
 import { webhookUrl, webhookUrlWithSecret } from "../lib/webhook-url";
+import { CredentialsForm } from "./credentials-form";
 import { SyncNow } from "./sync-now";
 import type { SyncJob } from "../api/get-sync-jobs";
 
@@ -38,6 +39,15 @@ function Copyable({ label, value }: { label: string; value: string }) {
         )}
       </CopyButton>
     </Group>
+  );
+}
+
+// Alert titles in the text colour: the alert colours' own are too faint to read (axe).
+function AlertTitle({ children }: { children: ReactNode }) {
+  return (
+    <Text span fw={700} c="dark">
+      {children}
+    </Text>
   );
 }
 
@@ -111,23 +121,24 @@ export function ConnectionCard({
           </Fact>
         </SimpleGrid>
         {c.health === "failing" && c.lastError && (
-          <Alert color="red" title={t("pms.failing", { count: c.consecutiveFailures })}>
+          <Alert color="red" title={<AlertTitle>{t("pms.failing", { count: c.consecutiveFailures })}</AlertTitle>}>
             <Text size="sm">{t("pms.lastErrorAt", { at: when(c.lastErrorAt), error: c.lastError })}</Text>
           </Alert>
         )}
         {c.syncPausedReason && (
-          <Alert color="orange" title={t("pms.paused")}>
+          <Alert color="orange" title={<AlertTitle>{t("pms.paused")}</AlertTitle>}>
             <Text size="sm">{t("pms.pausedReason", { reason: c.syncPausedReason })}</Text>
           </Alert>
         )}
-        {!c.credentialsSetAt && (
-          <Text size="sm" c="dimmed">
+        {!c.credentialsSetAt && !canManage && (
+          <Text size="sm" c="gray.7">
             {t("pms.noCredentials")}
           </Text>
         )}
         {canManage && (
           <>
             <SyncNow tenantId={tenantId} timeZone={timeZone} connection={c} jobs={jobs} />
+            <CredentialsForm tenantId={tenantId} timeZone={timeZone} connection={c} />
             <WebhookSettings
               tenantId={tenantId}
               webhookKey={webhookKey}
@@ -176,7 +187,7 @@ function WebhookSettings({
       <Text size="sm">{t(`pms.webhookHelp.${c.authScheme}`)}</Text>
       <Copyable label={t("pms.webhookUrl", { provider })} value={url} />
       {secret ? (
-        <Alert color="yellow" title={t("pms.newSecretTitle")} data-testid="new-secret">
+        <Alert color="yellow" title={<AlertTitle>{t("pms.newSecretTitle")}</AlertTitle>} data-testid="new-secret">
           <Stack gap="xs">
             <Text size="sm" c="dark">
               {t("pms.newSecretWarning")}
@@ -209,6 +220,7 @@ function WebhookSettings({
           {t(rotateError.key, { detail: rotateError.detail })}
         </Alert>
       )}
+      <Text size="sm">{t("pms.pmsSecretHelp")}</Text>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -227,7 +239,6 @@ function WebhookSettings({
         <Group align="end" gap="xs">
           <PasswordInput
             label={t("pms.pmsSecret")}
-            description={t("pms.pmsSecretHelp")}
             value={typed}
             onChange={(e) => setTyped(e.currentTarget.value)}
             autoComplete="off"

@@ -149,7 +149,7 @@ export function FailedEvents({ tenantId, timeZone, events, canReplay }: Props) {
                       <Table.Td>{when(e.receivedAt)}</Table.Td>
                       <Table.Td>
                         <Text size="sm">{e.eventType}</Text>
-                        <Text size="xs" c="dimmed">
+                        <Text size="xs" c="gray.7">
                           {t(`pms.provider.${e.provider}`, { defaultValue: e.provider })} · {e.eventId}
                         </Text>
                       </Table.Td>
@@ -162,7 +162,7 @@ export function FailedEvents({ tenantId, timeZone, events, canReplay }: Props) {
                       <Table.Td>
                         <Text size="sm">{t(explained.key, explained.values)}</Text>
                         {e.problem === "retrying" && (
-                          <Text size="xs" c="dimmed">
+                          <Text size="xs" c="gray.7">
                             {t("pms.nextAttempt", { at: when(e.nextAttemptAt) })}
                           </Text>
                         )}

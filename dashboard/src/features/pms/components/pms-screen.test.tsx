@@ -129,6 +129,8 @@ beforeEach(() => {
   vi.spyOn(supabase, "from").mockImplementation(((table: string) => fakeQuery(table)) as never);
 });
 afterEach(() => vi.restoreAllMocks());
+// Many clicks and typed characters each: seconds on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 20_000 });
 
 describe("PmsScreen", () => {
   it("shows front desk the health, the history and the errors in words, and nothing to act with", () => {
@@ -223,5 +225,53 @@ describe("PmsScreen", () => {
     const result = await screen.findByTestId("replay-result");
     expect(result).toHaveTextContent("0 events queued to be processed again.");
     expect(result).toHaveTextContent("1 not replayed: they were already queued again");
+  });
+});
+
+describe("PmsScreen, setting a PMS up", () => {
+  it("adds a connection with the PMS's webhook scheme, and says so", async () => {
+    const insert = vi.fn();
+    vi.mocked(supabase.from).mockImplementation(((table: string) => {
+      if (table !== "pms_configurations") return fakeQuery(table);
+      const q = fakeQuery(table);
+      q.insert = (row: unknown) => {
+        insert(row);
+        return q;
+      };
+      q.single = () => Promise.resolve({ data: { id: CONFIG }, error: null });
+      return q;
+    }) as never);
+    renderUi(<PmsScreen tenantId={TENANT} timeZone="Europe/Berlin" canManage />, seeded([]));
+    const add = screen.getByRole("region", { name: "Add a PMS connection" });
+    // Mews is connected already: the others are offered.
+    expect(within(add).queryByRole("option", { name: "Mews" })).toBeNull();
+    await userEvent.selectOptions(within(add).getByLabelText("PMS"), "apaleo");
+    await userEvent.type(within(add).getByLabelText("Account id in the PMS (optional)"), "ACME");
+    await userEvent.click(within(add).getByRole("button", { name: "Add connection" }));
+    expect(await within(add).findByText(/Connection added/)).toBeInTheDocument();
+    expect(insert).toHaveBeenCalledWith({
+      tenant_id: TENANT,
+      provider: "apaleo",
+      auth_scheme: "basic",
+      api_base_url: null,
+      external_account_id: "ACME",
+    });
+  });
+
+  it("writes the PMS's credentials and never shows them again", async () => {
+    const rpc = vi.spyOn(supabase, "rpc").mockResolvedValue(answer(null));
+    renderUi(<PmsScreen tenantId={TENANT} timeZone="Europe/Berlin" canManage />, seeded([]));
+    const card = screen.getByRole("region", { name: "Mews" });
+    const save = within(card).getByRole("button", { name: "Save credentials" });
+    expect(save).toBeDisabled();
+    await userEvent.type(within(card).getByLabelText("Client token"), "client-token-1");
+    await userEvent.type(within(card).getByLabelText("Access token"), "access-token-1");
+    await userEvent.click(save);
+    expect(rpc).toHaveBeenCalledWith("set_pms_credentials", {
+      p_pms_configuration_id: CONFIG,
+      p_credentials: { client_token: "client-token-1", access_token: "access-token-1" },
+    });
+    expect(await within(card).findByText("Credentials saved. They cannot be read back.")).toBeInTheDocument();
+    expect(within(card).getByLabelText("Client token")).toHaveValue("");
   });
 });

@@ -5,6 +5,7 @@ import { QueryState } from "../../../components/ui/query-state";
 import { useConnections } from "../api/get-connections";
 import { useFailedEvents } from "../api/get-failed-events";
 import { useSyncJobs } from "../api/get-sync-jobs";
+import { AddConnection } from "./add-connection";
 import { ConnectionCard } from "./connection-card";
 import { FailedEvents } from "./failed-events";
 import { SyncHistory } from "./sync-history";
@@ -31,11 +32,10 @@ export function PmsScreen({ tenantId, timeZone, canManage }: Props) {
     <Stack>
       <Title order={1}>{t("pms.title")}</Title>
       <QueryState query={connections}>
-        {({ webhookKey, connections: list }) =>
-          list.length === 0 ? (
-            <Text>{t("pms.noConnections")}</Text>
-          ) : (
-            list.map((c) => (
+        {({ webhookKey, connections: list }) => (
+          <>
+            {list.length === 0 && <Text>{t(canManage ? "pms.noConnectionsManage" : "pms.noConnections")}</Text>}
+            {list.map((c) => (
               <ConnectionCard
                 key={c.id}
                 tenantId={tenantId}
@@ -47,9 +47,10 @@ export function PmsScreen({ tenantId, timeZone, canManage }: Props) {
                 secret={secrets[c.id] ?? null}
                 onSecret={(secret) => setSecrets((s) => ({ ...s, [c.id]: secret }))}
               />
-            ))
-          )
-        }
+            ))}
+            {canManage && <AddConnection tenantId={tenantId} taken={list.map((c) => c.provider)} />}
+          </>
+        )}
       </QueryState>
       <Card withBorder component="section" aria-labelledby="pms-history">
         <Stack>

@@ -57,7 +57,7 @@ export function SyncHistory({ jobs, providers, timeZone }: Props) {
                   ? t("pms.counts", { created: j.created, updated: j.updated, unchanged: j.unchanged, failed: j.failed })
                   : ""}
                 {j.error && (
-                  <Text size="sm" c="dimmed">
+                  <Text size="sm" c="gray.7">
                     {j.error}
                   </Text>
                 )}
