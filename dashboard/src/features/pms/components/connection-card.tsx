@@ -23,6 +23,7 @@ import { webhookUrl, webhookUrlWithSecret } from "../lib/webhook-url";
 import { CredentialsForm } from "./credentials-form";
 import { SyncNow } from "./sync-now";
 import type { SyncJob } from "../api/get-sync-jobs";
+import { syncErrorWords } from "../lib/event-error";
 
 const HEALTH_COLOURS: Record<string, string> = { ok: "green", failing: "red", unknown: "gray" };
 
@@ -122,7 +123,7 @@ export function ConnectionCard({
         </SimpleGrid>
         {c.health === "failing" && c.lastError && (
           <Alert color="red" title={<AlertTitle>{t("pms.failing", { count: c.consecutiveFailures })}</AlertTitle>}>
-            <Text size="sm">{t("pms.lastErrorAt", { at: when(c.lastErrorAt), error: c.lastError })}</Text>
+            <Text size="sm">{t("pms.lastErrorAt", { at: when(c.lastErrorAt), error: syncErrorWords(t, c.lastError) })}</Text>
           </Alert>
         )}
         {c.syncPausedReason && (

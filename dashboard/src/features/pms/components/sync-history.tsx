@@ -2,6 +2,7 @@ import { Badge, Table, Text } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { formatDateTime } from "../../../lib/time";
 import type { SyncJob } from "../api/get-sync-jobs";
+import { syncErrorWords } from "../lib/event-error";
 
 const COLOURS: Record<string, string> = {
   pending: "gray",
@@ -58,7 +59,7 @@ export function SyncHistory({ jobs, providers, timeZone }: Props) {
                   : ""}
                 {j.error && (
                   <Text size="sm" c="gray.7">
-                    {j.error}
+                    {syncErrorWords(t, j.error)}
                   </Text>
                 )}
               </Table.Td>

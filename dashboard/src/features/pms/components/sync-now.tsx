@@ -6,6 +6,7 @@ import { errorKey } from "../api/errors";
 import type { PmsConnection } from "../api/get-connections";
 import type { SyncJob } from "../api/get-sync-jobs";
 import { useRequestSync, type ManualSyncKind } from "../api/request-sync";
+import { syncErrorWords } from "../lib/event-error";
 
 interface Props {
   tenantId: string;
@@ -76,7 +77,7 @@ export function SyncNow({ tenantId, timeZone, connection, jobs }: Props) {
             </Text>
             {job.error && (
               <Text size="sm" c="dark">
-                {job.error}
+                {syncErrorWords(t, job.error)}
               </Text>
             )}
           </Alert>
@@ -84,7 +85,7 @@ export function SyncNow({ tenantId, timeZone, connection, jobs }: Props) {
         {(job?.status === "failed" || job?.status === "cancelled") && (
           <Alert color="red">
             <Text size="sm" c="dark">
-              {t("pms.progress.failed", { error: job.error ?? t("pms.noReason") })}
+              {t("pms.progress.failed", { error: job.error ? syncErrorWords(t, job.error) : t("pms.noReason") })}
             </Text>
           </Alert>
         )}

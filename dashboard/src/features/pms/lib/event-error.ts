@@ -23,3 +23,15 @@ export function explainEventError(error: string | null): Explained {
   if (/^lease of .* expired/.test(error)) return { key: "pms.eventError.timedOut" };
   return { key: "pms.eventError.other" };
 }
+
+// A sync's or a connection's error: the worker writes them in words (the PMS's answer, a
+// rejected credential), except its unexpected failures, which are not shown as they came.
+export function explainSyncError(error: string): Explained {
+  if (/^internal error/.test(error)) return { key: "pms.syncError.internal" };
+  return { key: "pms.syncError.asIs", values: { error } };
+}
+
+export function syncErrorWords(t: (key: string, values?: Record<string, string>) => string, error: string): string {
+  const e = explainSyncError(error);
+  return t(e.key, e.values);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import i18n from "../../../lib/i18n";
-import { explainEventError } from "./event-error";
+import { explainEventError, syncErrorWords } from "./event-error";
 import { webhookUrl, webhookUrlWithSecret } from "./webhook-url";
 
 describe("webhookUrl", () => {
@@ -49,5 +49,15 @@ describe("explainEventError", () => {
     expect(words('rejected by the database: new row violates check constraint "x"')).not.toContain("constraint");
     expect(words("KeyError: 'id'")).not.toContain("KeyError");
     expect(words("lease of w-1 expired (attempt 10 of 10)")).toBe("Processing took too long and was stopped.");
+  });
+});
+
+describe("syncErrorWords", () => {
+  const t = i18n.getFixedT("en");
+  it("shows the worker's words, but not its unexpected failures", () => {
+    expect(syncErrorWords(t, "the PMS rejected the API key (401)")).toBe("the PMS rejected the API key (401)");
+    expect(syncErrorWords(t, "internal error: KeyError: 'data'")).toBe(
+      "An unexpected error stopped it. Try again; if it keeps happening, tell your administrator.",
+    );
   });
 });
