@@ -177,6 +177,10 @@ async def test_a_webhook_event_for_an_unknown_property_is_replayed_once_the_prop
     await expect(errors.get_by_test_id("replay-notice")).to_contain_text("reservation.created #")
     await expect(errors.get_by_test_id("replay-notice")).to_contain_text("Queued to be processed again.")
     await expect(errors.get_by_text("No PMS events with errors.")).to_be_visible()
+    # The page follows the replayed event until the worker has stored it.
+    await expect(errors.get_by_test_id("replayed-events")).to_contain_text(
+        re.compile(r"reservation\.created #\d+: processed\.")
+    )
 
     await page.get_by_role("link", name="Reservations").click()
     await expect(page.get_by_role("link", name="Barbara Liskov")).to_be_visible()

@@ -6,6 +6,7 @@ import { errorKey } from "../api/errors";
 import type { EventProblem, FailedEvent } from "../api/get-failed-events";
 import { useReplayEvent, useReplayEvents } from "../api/replay-events";
 import { explainEventError } from "../lib/event-error";
+import { ReplayedEvents } from "./replayed-events";
 
 interface Props {
   tenantId: string;
@@ -21,6 +22,9 @@ export function FailedEvents({ tenantId, timeZone, events, canReplay }: Props) {
   const [filter, setFilter] = useState<"all" | EventProblem>("all");
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [notice, setNotice] = useState<{ text: string; ok: boolean } | null>(null);
+  // Replayed from this page: followed until processed or failed again.
+  const [replayed, setReplayed] = useState<number[]>([]);
+  const follow = (ids: number[]) => setReplayed((r) => [...new Set([...ids, ...r])].slice(0, 50));
   const replay = useReplayEvent(tenantId);
   const bulk = useReplayEvents(tenantId);
   const shown = events.filter((e) => filter === "all" || e.problem === filter);
@@ -37,8 +41,10 @@ export function FailedEvents({ tenantId, timeZone, events, canReplay }: Props) {
   const replayOne = (e: FailedEvent) => {
     const label = `${e.eventType} #${e.id}`;
     replay.mutate(e.id, {
-      onSuccess: (taken) =>
-        setNotice({ ok: taken, text: `${label}: ${t(taken ? "pms.replayed" : "pms.notDead")}` }),
+      onSuccess: (taken) => {
+        setNotice({ ok: taken, text: `${label}: ${t(taken ? "pms.replayed" : "pms.notDead")}` });
+        if (taken) follow([e.id]);
+      },
       onError: (error) => {
         const { key, detail } = errorKey(error);
         setNotice({ ok: false, text: `${label}: ${t(key, { detail })}` });
@@ -82,6 +88,7 @@ export function FailedEvents({ tenantId, timeZone, events, canReplay }: Props) {
           ))}
         </Alert>
       )}
+      <ReplayedEvents tenantId={tenantId} ids={replayed} />
       {bulkError && (
         <Alert color="red" role="alert">
           {t(bulkError.key, { detail: bulkError.detail })}
@@ -98,7 +105,13 @@ export function FailedEvents({ tenantId, timeZone, events, canReplay }: Props) {
                 loading={bulk.isPending}
                 onClick={() => {
                   setNotice(null);
-                  bulk.mutate([...selected], { onSuccess: () => setSelected(new Set()) });
+                  const ids = [...selected];
+                  bulk.mutate(ids, {
+                    onSuccess: () => {
+                      setSelected(new Set());
+                      follow(ids);
+                    },
+                  });
                 }}
               >
                 {t("pms.replaySelected", { count: selected.size })}

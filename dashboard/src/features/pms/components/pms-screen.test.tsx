@@ -86,11 +86,25 @@ const events: FailedEvent[] = [
 let tables: Record<string, unknown[]> = {};
 
 function fakeQuery(table: string) {
-  const result = { data: tables[table] ?? [], error: null };
+  type Row = Record<string, unknown>;
+  let found = (tables[table] ?? []) as Row[];
   const builder: Record<string, unknown> = {};
-  for (const name of ["select", "eq", "or", "in", "order", "limit", "returns"]) builder[name] = () => builder;
-  builder.single = () => Promise.resolve({ data: (tables[table] ?? [])[0], error: null });
-  builder.then = (resolve: (v: unknown) => unknown) => Promise.resolve(result).then(resolve);
+  for (const name of ["select", "order", "limit", "returns"]) builder[name] = () => builder;
+  // The filters the screen uses, on the columns the fake rows have.
+  builder.eq = (column: string, value: unknown) => {
+    found = found.filter((r) => !(column in r) || r[column] === value);
+    return builder;
+  };
+  builder.in = (column: string, values: unknown[]) => {
+    found = found.filter((r) => values.includes(r[column]));
+    return builder;
+  };
+  builder.or = () => {
+    found = found.filter((r) => r.status === "dead" || (r.status === "pending" && Number(r.attempts) > 0));
+    return builder;
+  };
+  builder.single = () => Promise.resolve({ data: found[0], error: null });
+  builder.then = (resolve: (v: unknown) => unknown) => Promise.resolve({ data: found, error: null }).then(resolve);
   return builder;
 }
 
@@ -217,6 +231,10 @@ describe("PmsScreen", () => {
     expect(rpc).toHaveBeenCalledWith("replay_inbound_event", { p_event_id: 41 });
     expect(await screen.findByTestId("replay-notice")).toHaveTextContent(
       "ServiceOrderUpdated #41: Queued to be processed again.",
+    );
+    // It is followed until the worker is done with it: here, it failed again.
+    expect(await screen.findByTestId("replayed-events")).toHaveTextContent(
+      'ServiceOrderUpdated #41: failed again: The reservation is for property "PROP-2"',
     );
 
     await userEvent.click(screen.getByRole("checkbox", { name: "Select ServiceOrderUpdated #41" }));
