@@ -46,7 +46,9 @@ export function isActive(job: SyncJob): boolean {
   return job.status === "pending" || job.status === "running";
 }
 
-// The hotel's newest syncs (sync_jobs_tenant_requested_idx), readable by every member (RLS).
+// The hotel's newest syncs (sync_jobs_tenant_requested_idx), readable by every member (RLS):
+// full and incremental runs. A webhook's fetch of one reservation is left out; there can be one
+// per event, and they would push the runs (and the one "Sync now" follows) off the page.
 export async function getSyncJobs(tenantId: string): Promise<SyncJob[]> {
   const { data, error } = await supabase
     .from("sync_jobs")
@@ -55,6 +57,7 @@ export async function getSyncJobs(tenantId: string): Promise<SyncJob[]> {
         " unchanged_count, failed_count, error, requested_at, started_at, finished_at",
     )
     .eq("tenant_id", tenantId)
+    .neq("kind", "reservation")
     .order("requested_at", { ascending: false })
     .limit(HISTORY)
     .returns<Row[]>();

@@ -89,7 +89,7 @@ function fakeQuery(table: string) {
   type Row = Record<string, unknown>;
   let found = (tables[table] ?? []) as Row[];
   const builder: Record<string, unknown> = {};
-  for (const name of ["select", "order", "limit", "returns"]) builder[name] = () => builder;
+  for (const name of ["select", "neq", "order", "limit", "returns"]) builder[name] = () => builder;
   // The filters the screen uses, on the columns the fake rows have.
   builder.eq = (column: string, value: unknown) => {
     found = found.filter((r) => !(column in r) || r[column] === value);
