@@ -28,6 +28,7 @@ export function Layout({ email, memberships, current, children }: Props) {
     { to: `${base}/whatsapp`, label: t("nav.whatsapp") },
     { to: `${base}/automations`, label: t("nav.automations") },
     { to: `${base}/metrics`, label: t("nav.metrics") },
+    { to: `${base}/pms`, label: t("nav.pms") },
   ];
 
   return (

@@ -35,6 +35,7 @@ export const routes = [
           { path: "whatsapp", lazy: () => import("./routes/whatsapp") },
           { path: "automations", lazy: () => import("./routes/automations") },
           { path: "metrics", lazy: () => import("./routes/metrics") },
+          { path: "pms", lazy: () => import("./routes/pms") },
           { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },
