@@ -86,6 +86,14 @@ CASES = [
     RpcCase(
         "preview_template", "select public.preview_template(%(reservation)s, 'Hi {{guest_name}}') ->> 'text'", MEMBERS
     ),
+    RpcCase("set_waha_pacing", "select public.set_waha_pacing(%(tenant)s, 1000, 5000)", ADMINS),
+    RpcCase("sending_hold", "select * from public.sending_hold(%(tenant)s)", MEMBERS),
+    RpcCase(
+        "tenant_metrics_series",
+        "select distinct tenant_id from metrics.tenant_metrics_series(now() - interval '1 day', now(),"
+        " interval '1 hour', 'Europe/Berlin', %(tenant)s)",
+        MEMBERS,
+    ),
     RpcCase(
         "tenant_metrics",
         "select tenant_id, messages_sent from metrics.tenant_metrics(now() - interval '1 day', now(), %(tenant)s)",

@@ -263,6 +263,278 @@ export type Database = {
           },
         ]
       }
+      conversation_messages: {
+        Row: {
+          body: string | null
+          consent_change: string | null
+          conversation_id: string
+          created_at: string
+          delivery_status: Database["public"]["Enums"]["message_status"] | null
+          direction: string
+          has_media_file: boolean | null
+          id: number
+          language: string | null
+          last_error: string | null
+          location_latitude: number | null
+          location_longitude: number | null
+          location_name: string | null
+          media_filename: string | null
+          media_kind: string | null
+          media_mimetype: string | null
+          media_size: number | null
+          media_url: string | null
+          message_log_id: number | null
+          opt_out_override_reason: string | null
+          sender: string
+          sent_at: string
+          sent_by: string | null
+          tenant_id: string
+          waha_key: string | null
+          waha_message_id: string | null
+          waha_session: string
+        }
+        Insert: {
+          body?: string | null
+          consent_change?: string | null
+          conversation_id: string
+          created_at?: string
+          delivery_status?: Database["public"]["Enums"]["message_status"] | null
+          direction: string
+          has_media_file?: boolean | null
+          id?: never
+          language?: string | null
+          last_error?: string | null
+          location_latitude?: number | null
+          location_longitude?: number | null
+          location_name?: string | null
+          media_filename?: string | null
+          media_kind?: string | null
+          media_mimetype?: string | null
+          media_size?: number | null
+          media_url?: string | null
+          message_log_id?: number | null
+          opt_out_override_reason?: string | null
+          sender: string
+          sent_at?: string
+          sent_by?: string | null
+          tenant_id: string
+          waha_key?: string | null
+          waha_message_id?: string | null
+          waha_session: string
+        }
+        Update: {
+          body?: string | null
+          consent_change?: string | null
+          conversation_id?: string
+          created_at?: string
+          delivery_status?: Database["public"]["Enums"]["message_status"] | null
+          direction?: string
+          has_media_file?: boolean | null
+          id?: never
+          language?: string | null
+          last_error?: string | null
+          location_latitude?: number | null
+          location_longitude?: number | null
+          location_name?: string | null
+          media_filename?: string | null
+          media_kind?: string | null
+          media_mimetype?: string | null
+          media_size?: number | null
+          media_url?: string | null
+          message_log_id?: number | null
+          opt_out_override_reason?: string | null
+          sender?: string
+          sent_at?: string
+          sent_by?: string | null
+          tenant_id?: string
+          waha_key?: string | null
+          waha_message_id?: string | null
+          waha_session?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "conversation_messages_message_log_id_fkey"
+            columns: ["message_log_id"]
+            isOneToOne: false
+            referencedRelation: "message_logs"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "conversation_messages_tenant_id_conversation_id_fkey"
+            columns: ["tenant_id", "conversation_id"]
+            isOneToOne: false
+            referencedRelation: "conversations"
+            referencedColumns: ["tenant_id", "id"]
+          },
+          {
+            foreignKeyName: "conversation_messages_tenant_id_fkey"
+            columns: ["tenant_id"]
+            isOneToOne: false
+            referencedRelation: "tenants"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      conversation_notes: {
+        Row: {
+          author_id: string | null
+          body: string
+          conversation_id: string
+          created_at: string
+          id: number
+          tenant_id: string
+        }
+        Insert: {
+          author_id?: string | null
+          body: string
+          conversation_id: string
+          created_at?: string
+          id?: never
+          tenant_id: string
+        }
+        Update: {
+          author_id?: string | null
+          body?: string
+          conversation_id?: string
+          created_at?: string
+          id?: never
+          tenant_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "conversation_notes_tenant_id_conversation_id_fkey"
+            columns: ["tenant_id", "conversation_id"]
+            isOneToOne: false
+            referencedRelation: "conversations"
+            referencedColumns: ["tenant_id", "id"]
+          },
+          {
+            foreignKeyName: "conversation_notes_tenant_id_fkey"
+            columns: ["tenant_id"]
+            isOneToOne: false
+            referencedRelation: "tenants"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      conversation_reads: {
+        Row: {
+          conversation_id: string
+          last_read_message_id: number
+          read_at: string
+          tenant_id: string
+          user_id: string
+        }
+        Insert: {
+          conversation_id: string
+          last_read_message_id?: number
+          read_at?: string
+          tenant_id: string
+          user_id: string
+        }
+        Update: {
+          conversation_id?: string
+          last_read_message_id?: number
+          read_at?: string
+          tenant_id?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "conversation_reads_tenant_id_conversation_id_fkey"
+            columns: ["tenant_id", "conversation_id"]
+            isOneToOne: false
+            referencedRelation: "conversations"
+            referencedColumns: ["tenant_id", "id"]
+          },
+          {
+            foreignKeyName: "conversation_reads_tenant_id_fkey"
+            columns: ["tenant_id"]
+            isOneToOne: false
+            referencedRelation: "tenants"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      conversations: {
+        Row: {
+          assignee_id: string | null
+          chat_id: string
+          contact_name: string | null
+          created_at: string
+          detected_language: string | null
+          guest_id: string | null
+          id: string
+          last_inbound_at: string | null
+          last_message_at: string
+          last_message_preview: string | null
+          phone_e164: string | null
+          property_id: string | null
+          status: string
+          tenant_id: string
+          updated_at: string
+          waha_session: string
+        }
+        Insert: {
+          assignee_id?: string | null
+          chat_id: string
+          contact_name?: string | null
+          created_at?: string
+          detected_language?: string | null
+          guest_id?: string | null
+          id?: string
+          last_inbound_at?: string | null
+          last_message_at?: string
+          last_message_preview?: string | null
+          phone_e164?: string | null
+          property_id?: string | null
+          status?: string
+          tenant_id: string
+          updated_at?: string
+          waha_session: string
+        }
+        Update: {
+          assignee_id?: string | null
+          chat_id?: string
+          contact_name?: string | null
+          created_at?: string
+          detected_language?: string | null
+          guest_id?: string | null
+          id?: string
+          last_inbound_at?: string | null
+          last_message_at?: string
+          last_message_preview?: string | null
+          phone_e164?: string | null
+          property_id?: string | null
+          status?: string
+          tenant_id?: string
+          updated_at?: string
+          waha_session?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "conversations_tenant_id_fkey"
+            columns: ["tenant_id"]
+            isOneToOne: false
+            referencedRelation: "tenants"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "conversations_tenant_id_guest_id_fkey"
+            columns: ["tenant_id", "guest_id"]
+            isOneToOne: false
+            referencedRelation: "guests"
+            referencedColumns: ["tenant_id", "id"]
+          },
+          {
+            foreignKeyName: "conversations_tenant_id_property_id_fkey"
+            columns: ["tenant_id", "property_id"]
+            isOneToOne: false
+            referencedRelation: "properties"
+            referencedColumns: ["tenant_id", "id"]
+          },
+        ]
+      }
       database_clock: {
         Row: {
           id: boolean
@@ -463,6 +735,7 @@ export type Database = {
         Row: {
           attempts: number
           body: string | null
+          conversation_id: string | null
           created_at: string
           dedupe_key: string
           delivered_at: string | null
@@ -475,6 +748,8 @@ export type Database = {
           lease_owner: string | null
           max_attempts: number
           next_attempt_at: string
+          opt_out_override: boolean
+          priority: number
           read_at: string | null
           request_id: string | null
           reservation_id: string | null
@@ -482,6 +757,7 @@ export type Database = {
           scheduled_for: string
           send_uncertain: boolean
           sent_at: string | null
+          sent_by: string | null
           status: Database["public"]["Enums"]["message_status"]
           template_key: string
           tenant_id: string
@@ -492,6 +768,7 @@ export type Database = {
         Insert: {
           attempts?: number
           body?: string | null
+          conversation_id?: string | null
           created_at?: string
           dedupe_key: string
           delivered_at?: string | null
@@ -504,6 +781,8 @@ export type Database = {
           lease_owner?: string | null
           max_attempts?: number
           next_attempt_at?: string
+          opt_out_override?: boolean
+          priority?: number
           read_at?: string | null
           request_id?: string | null
           reservation_id?: string | null
@@ -511,6 +790,7 @@ export type Database = {
           scheduled_for?: string
           send_uncertain?: boolean
           sent_at?: string | null
+          sent_by?: string | null
           status?: Database["public"]["Enums"]["message_status"]
           template_key: string
           tenant_id: string
@@ -521,6 +801,7 @@ export type Database = {
         Update: {
           attempts?: number
           body?: string | null
+          conversation_id?: string | null
           created_at?: string
           dedupe_key?: string
           delivered_at?: string | null
@@ -533,6 +814,8 @@ export type Database = {
           lease_owner?: string | null
           max_attempts?: number
           next_attempt_at?: string
+          opt_out_override?: boolean
+          priority?: number
           read_at?: string | null
           request_id?: string | null
           reservation_id?: string | null
@@ -540,6 +823,7 @@ export type Database = {
           scheduled_for?: string
           send_uncertain?: boolean
           sent_at?: string | null
+          sent_by?: string | null
           status?: Database["public"]["Enums"]["message_status"]
           template_key?: string
           tenant_id?: string
@@ -548,6 +832,13 @@ export type Database = {
           waha_message_id?: string | null
         }
         Relationships: [
+          {
+            foreignKeyName: "message_logs_conversation_fkey"
+            columns: ["tenant_id", "conversation_id"]
+            isOneToOne: false
+            referencedRelation: "conversations"
+            referencedColumns: ["tenant_id", "id"]
+          },
           {
             foreignKeyName: "message_logs_tenant_id_fkey"
             columns: ["tenant_id"]
@@ -1070,6 +1361,7 @@ export type Database = {
         Row: {
           created_at: string
           default_language: string
+          guest_opt_in_by_message: boolean
           id: string
           name: string
           notification_url: string | null
@@ -1079,6 +1371,7 @@ export type Database = {
         Insert: {
           created_at?: string
           default_language?: string
+          guest_opt_in_by_message?: boolean
           id?: string
           name: string
           notification_url?: string | null
@@ -1088,6 +1381,7 @@ export type Database = {
         Update: {
           created_at?: string
           default_language?: string
+          guest_opt_in_by_message?: boolean
           id?: string
           name?: string
           notification_url?: string | null
@@ -1211,6 +1505,20 @@ export type Database = {
         }
         Returns: string
       }
+      add_conversation_note: {
+        Args: {
+          p_conversation_id: string
+          p_body: string
+        }
+        Returns: number
+      }
+      assign_conversation: {
+        Args: {
+          p_conversation_id: string
+          p_assignee_id: string
+        }
+        Returns: undefined
+      }
       change_member_role: {
         Args: {
           p_tenant_id: string
@@ -1219,12 +1527,44 @@ export type Database = {
         }
         Returns: boolean
       }
+      check_template: {
+        Args: {
+          p_body: string
+        }
+        Returns: Json
+      }
+      conversation_reservations: {
+        Args: {
+          p_conversation_id: string
+        }
+        Returns: {
+          reservation_id: string
+          property_id: string
+          property_name: string
+          pms_reservation_id: string
+          arrival_date: string
+          departure_date: string
+          status: string
+          timing: string
+        }[]
+      }
       create_tenant: {
         Args: {
           p_name: string
           p_default_language?: string
         }
         Returns: string
+      }
+      inbox_unread_counts: {
+        Args: {
+          p_tenant_id: string
+        }
+        Returns: {
+          property_id: string
+          open_conversations: number
+          unread_conversations: number
+          unread_messages: number
+        }[]
       }
       invite_member: {
         Args: {
@@ -1239,6 +1579,50 @@ export type Database = {
           expires_at: string
         }[]
       }
+      link_conversation_guest: {
+        Args: {
+          p_conversation_id: string
+          p_guest_id: string
+        }
+        Returns: undefined
+      }
+      list_conversations: {
+        Args: {
+          p_tenant_id: string
+          p_status?: string
+          p_property_id?: string
+          p_search?: string
+          p_assignee_id?: string
+          p_unread_only?: boolean
+          p_limit?: number
+          p_before?: string
+        }
+        Returns: {
+          id: string
+          property_id: string
+          waha_session: string
+          chat_id: string
+          phone_e164: string
+          guest_id: string
+          guest_name: string
+          contact_name: string
+          status: string
+          assignee_id: string
+          last_message_at: string
+          last_message_preview: string
+          detected_language: string
+          guest_language: string
+          guest_opted_out: boolean
+          unread_count: number
+        }[]
+      }
+      mark_conversation_read: {
+        Args: {
+          p_conversation_id: string
+          p_up_to_message_id?: number
+        }
+        Returns: undefined
+      }
       pause_tenant_sends: {
         Args: {
           p_tenant_id: string
@@ -1246,12 +1630,31 @@ export type Database = {
         }
         Returns: undefined
       }
+      preview_template: {
+        Args: {
+          p_reservation_id: string
+          p_body: string
+          p_key?: string
+        }
+        Returns: Json
+      }
       remove_member: {
         Args: {
           p_tenant_id: string
           p_user_id: string
         }
         Returns: undefined
+      }
+      render_reply_template: {
+        Args: {
+          p_conversation_id: string
+          p_template_key: string
+          p_language?: string
+        }
+        Returns: {
+          body: string
+          language: string
+        }[]
       }
       replay_inbound_event: {
         Args: {
@@ -1340,6 +1743,35 @@ export type Database = {
           messages: Json
         }[]
       }
+      send_reply: {
+        Args: {
+          p_conversation_id: string
+          p_body: string
+          p_confirm_opted_out?: boolean
+          p_reason?: string
+        }
+        Returns: {
+          conversation_message_id: number
+          message_log_id: number
+        }[]
+      }
+      sending_hold: {
+        Args: {
+          p_tenant_id: string
+        }
+        Returns: {
+          reason: string
+          held_at: string
+          held_by_email: string
+        }[]
+      }
+      set_conversation_status: {
+        Args: {
+          p_conversation_id: string
+          p_status: string
+        }
+        Returns: undefined
+      }
       set_guest_opt_in: {
         Args: {
           p_guest_id: string
@@ -1347,6 +1779,13 @@ export type Database = {
           p_reason?: string
         }
         Returns: boolean
+      }
+      set_inbox_settings: {
+        Args: {
+          p_tenant_id: string
+          p_guest_opt_in_by_message: boolean
+        }
+        Returns: undefined
       }
       set_pms_credentials: {
         Args: {
@@ -1367,6 +1806,14 @@ export type Database = {
         Args: {
           p_waha_configuration_id: string
           p_api_key: string
+        }
+        Returns: undefined
+      }
+      set_waha_pacing: {
+        Args: {
+          p_tenant_id: string
+          p_send_gap_min_ms: number
+          p_send_gap_max_ms: number
         }
         Returns: undefined
       }
