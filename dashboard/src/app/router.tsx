@@ -19,6 +19,10 @@ function RequireSession() {
 }
 
 export const routes = [
+  // Reached from e-mailed links or before signing in: no session needed.
+  { path: "/forgot-password", lazy: () => import("./routes/forgot-password") },
+  { path: "/reset-password", lazy: () => import("./routes/reset-password") },
+  { path: "/accept-invite", lazy: () => import("./routes/accept-invite") },
   {
     element: <RequireSession />,
     children: [

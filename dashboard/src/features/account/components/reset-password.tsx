@@ -1,0 +1,53 @@
+import { Alert, Anchor, Center, Loader, Paper, Stack, Text, Title } from "@mantine/core";
+import { useTranslation } from "react-i18next";
+import { Link, useNavigate } from "react-router";
+import { useSession } from "../../auth/hooks/use-session";
+import { useSetPassword } from "../api/account";
+import { NewPasswordForm } from "./new-password-form";
+
+// Where the recovery link lands: supabase-js has exchanged the link's code for a session (in the
+// browser that asked for the link), and the user chooses a new password.
+export function ResetPassword() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const { session, loading } = useSession();
+  const update = useSetPassword();
+
+  if (loading)
+    return (
+      <Center mt="xl" role="status">
+        <Loader aria-label={t("app.loading")} />
+      </Center>
+    );
+  return (
+    <Paper component="main" id="main" maw={420} mx="auto" mt="xl" p="lg" withBorder>
+      <Stack>
+        <Title order={1} size="h2">
+          {t("account.resetTitle")}
+        </Title>
+        {session ? (
+          <>
+            <Text size="sm">{t("account.resetFor", { email: session.user.email })}</Text>
+            <NewPasswordForm
+              submitLabel={update.isPending ? t("account.saving") : t("account.savePassword")}
+              pending={update.isPending}
+              error={update.error}
+              onSubmit={(password) =>
+                update.mutate(password, { onSuccess: () => void navigate("/", { replace: true }) })
+              }
+            />
+          </>
+        ) : (
+          <>
+            <Alert color="orange" role="alert">
+              {t("account.resetLinkExpired")}
+            </Alert>
+            <Anchor component={Link} to="/forgot-password">
+              {t("account.requestAgain")}
+            </Anchor>
+          </>
+        )}
+      </Stack>
+    </Paper>
+  );
+}
