@@ -25,6 +25,7 @@ export function Layout({ email, memberships, current, children }: Props) {
     { to: `${base}/today`, label: t("nav.today") },
     { to: `${base}/reservations`, label: t("nav.reservations") },
     { to: `${base}/messages`, label: t("nav.messages") },
+    ...(current.role === "staff" ? [] : [{ to: `${base}/team`, label: t("nav.team") }]),
   ];
 
   return (

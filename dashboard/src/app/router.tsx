@@ -36,6 +36,7 @@ export const routes = [
           { path: "reservations", lazy: () => import("./routes/reservations") },
           { path: "reservations/:reservationId", lazy: () => import("./routes/reservation") },
           { path: "messages", lazy: () => import("./routes/messages") },
+          { path: "team", lazy: () => import("./routes/team") },
           { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },
