@@ -1,6 +1,7 @@
 import { Alert, Anchor, Center, Loader, Paper, Stack, Text, Title } from "@mantine/core";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { useSession } from "../../auth/hooks/use-session";
 import { useSetPassword } from "../api/account";
 import { NewPasswordForm } from "./new-password-form";
@@ -12,6 +13,9 @@ export function ResetPassword() {
   const navigate = useNavigate();
   const { session, loading } = useSession();
   const update = useSetPassword();
+  // A used or expired link comes back with Auth's error in the query (PKCE) or the fragment.
+  const [params] = useSearchParams();
+  const [linkFailed] = useState(() => params.has("error_code") || /(^#|&)error/.test(window.location.hash));
 
   if (loading)
     return (
@@ -25,7 +29,7 @@ export function ResetPassword() {
         <Title order={1} size="h2">
           {t("account.resetTitle")}
         </Title>
-        {session ? (
+        {session && !linkFailed ? (
           <>
             <Text size="sm">{t("account.resetFor", { email: session.user.email })}</Text>
             <NewPasswordForm

@@ -305,6 +305,8 @@ export function TeamScreen({ tenantId, myRole, timeZone }: Props) {
         onClose={() => setConfirm(null)}
         title={confirm?.kind === "revoke" ? t("team.confirmRevokeTitle") : t("team.confirmRemoveTitle")}
         closeButtonProps={{ "aria-label": t("team.cancel") }}
+        // In place, not portalled: its <header> then sits inside <main> and is no second banner.
+        withinPortal={false}
       >
         <Stack>
           <Text>
