@@ -1,5 +1,5 @@
 import { useSearchParams } from "react-router";
-import { AcceptInvitation } from "../../features/account/components/accept-invitation";
+import { AcceptInvitation } from "../../features/auth/components/accept-invitation";
 
 export function Component() {
   const [params] = useSearchParams();

@@ -1,4 +1,4 @@
-import { ResetPassword } from "../../features/account/components/reset-password";
+import { ResetPassword } from "../../features/auth/components/reset-password";
 
 export function Component() {
   return <ResetPassword />;

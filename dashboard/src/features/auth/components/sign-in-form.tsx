@@ -55,7 +55,7 @@ export function SignInForm({ reason }: { reason: SignedOutReason }) {
             {signIn.isPending ? t("auth.signingIn") : t("auth.signIn")}
           </Button>
           <Anchor component={Link} to="/forgot-password" size="sm">
-            {t("account.forgotLink")}
+            {t("auth.forgotLink")}
           </Anchor>
         </Stack>
       </form>

@@ -2,7 +2,8 @@ import { FunctionsHttpError } from "@supabase/supabase-js";
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { supabase } from "../../../lib/supabase";
 import { toUserError, UserFacingError, type ApiError } from "../../../lib/errors";
-import type { Role } from "../../tenants/api/get-memberships";
+
+export type Role = "owner" | "admin" | "staff";
 
 export interface TeamMember {
   userId: string;

@@ -17,7 +17,6 @@ import { useTranslation } from "react-i18next";
 import { QueryState } from "../../../components/ui/query-state";
 import { UserFacingError } from "../../../lib/errors";
 import { formatDateTime } from "../../../lib/time";
-import type { Role } from "../../tenants/api/get-memberships";
 import {
   changeRole,
   inviteMember,
@@ -27,6 +26,7 @@ import {
   useTeam,
   useTeamMutation,
   type InviteResult,
+  type Role,
   type TeamMember,
 } from "../api/team";
 

@@ -22,14 +22,14 @@ export function ForgotPasswordForm() {
       <form onSubmit={submit}>
         <Stack>
           <Title order={1} size="h2">
-            {t("account.forgotTitle")}
+            {t("auth.forgotTitle")}
           </Title>
           {request.isSuccess ? (
             <Alert role="status" color="green">
-              {t("account.resetSent", { email: request.variables })}
+              {t("auth.resetSent", { email: request.variables })}
             </Alert>
           ) : (
-            <Text size="sm">{t("account.forgotHelp")}</Text>
+            <Text size="sm">{t("auth.forgotHelp")}</Text>
           )}
           {error && (
             <Alert color="red" role="alert">
@@ -45,10 +45,10 @@ export function ForgotPasswordForm() {
             onChange={(e) => setEmail(e.currentTarget.value)}
           />
           <Button type="submit" loading={request.isPending}>
-            {request.isPending ? t("account.sending") : t("account.sendLink")}
+            {request.isPending ? t("auth.sending") : t("auth.sendLink")}
           </Button>
           <Anchor component={Link} to="/">
-            {t("account.backToSignIn")}
+            {t("auth.backToSignIn")}
           </Anchor>
         </Stack>
       </form>

@@ -12,16 +12,16 @@ export function appUrl(path: string): string {
 function authFailure(error: AuthError): UserFacingError {
   switch (error.code) {
     case "weak_password":
-      return new UserFacingError("account.weakPassword");
+      return new UserFacingError("auth.weakPassword");
     case "same_password":
-      return new UserFacingError("account.samePassword");
+      return new UserFacingError("auth.samePassword");
     case "over_request_rate_limit":
     case "over_email_send_rate_limit":
-      return new UserFacingError("account.tooMany");
+      return new UserFacingError("auth.tooMany");
     case "validation_failed":
-      return new UserFacingError("account.badEmail");
+      return new UserFacingError("auth.badEmail");
     default:
-      return new UserFacingError(error.status === 401 || error.status === 403 ? "account.linkExpired" : "errors.unknown");
+      return new UserFacingError(error.status === 401 || error.status === 403 ? "auth.linkExpired" : "errors.unknown");
   }
 }
 
@@ -44,7 +44,7 @@ export async function setPassword(password: string): Promise<void> {
 export async function acceptInvitation(token: string): Promise<string> {
   const { data, error } = await supabase.rpc("accept_invitation", { p_token: token });
   if (error) {
-    if (error.code === "PT404") throw new UserFacingError("account.invitationGone");
+    if (error.code === "PT404") throw new UserFacingError("auth.invitationGone");
     throw toUserError(error);
   }
   if (typeof data !== "string") throw new UserFacingError("errors.unknown");

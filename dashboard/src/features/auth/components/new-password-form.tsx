@@ -27,7 +27,7 @@ export function NewPasswordForm({ submitLabel, pending, error, onSubmit }: Props
     onSubmit(password);
   };
   const message = mismatch
-    ? "account.mismatch"
+    ? "auth.mismatch"
     : error instanceof UserFacingError
       ? error.key
       : error
@@ -43,8 +43,8 @@ export function NewPasswordForm({ submitLabel, pending, error, onSubmit }: Props
           </Alert>
         )}
         <PasswordInput
-          label={t("account.newPassword")}
-          description={t("account.passwordHint")}
+          label={t("auth.newPassword")}
+          description={t("auth.passwordHint")}
           // Mantine's dimmed description is below WCAG AA contrast on white.
           styles={{ description: { color: "var(--mantine-color-dark-6)" } }}
           autoComplete="new-password"
@@ -53,7 +53,7 @@ export function NewPasswordForm({ submitLabel, pending, error, onSubmit }: Props
           onChange={(e) => setPassword(e.currentTarget.value)}
         />
         <PasswordInput
-          label={t("account.repeatPassword")}
+          label={t("auth.repeatPassword")}
           autoComplete="new-password"
           required
           value={repeat}

@@ -2,7 +2,7 @@ import { Alert, Anchor, Center, Loader, Paper, Stack, Text, Title } from "@manti
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { useSession } from "../../auth/hooks/use-session";
+import { useSession } from "../hooks/use-session";
 import { useSetPassword } from "../api/account";
 import { NewPasswordForm } from "./new-password-form";
 
@@ -27,13 +27,13 @@ export function ResetPassword() {
     <Paper component="main" id="main" maw={420} mx="auto" mt="xl" p="lg" withBorder>
       <Stack>
         <Title order={1} size="h2">
-          {t("account.resetTitle")}
+          {t("auth.resetTitle")}
         </Title>
         {session && !linkFailed ? (
           <>
-            <Text size="sm">{t("account.resetFor", { email: session.user.email })}</Text>
+            <Text size="sm">{t("auth.resetFor", { email: session.user.email })}</Text>
             <NewPasswordForm
-              submitLabel={update.isPending ? t("account.saving") : t("account.savePassword")}
+              submitLabel={update.isPending ? t("auth.saving") : t("auth.savePassword")}
               pending={update.isPending}
               error={update.error}
               onSubmit={(password) =>
@@ -44,10 +44,10 @@ export function ResetPassword() {
         ) : (
           <>
             <Alert color="orange" role="alert">
-              {t("account.resetLinkExpired")}
+              {t("auth.resetLinkExpired")}
             </Alert>
             <Anchor component={Link} to="/forgot-password">
-              {t("account.requestAgain")}
+              {t("auth.requestAgain")}
             </Anchor>
           </>
         )}

@@ -31,7 +31,7 @@ describe("NewPasswordForm", () => {
       <NewPasswordForm
         submitLabel="Save"
         pending={false}
-        error={new UserFacingError("account.weakPassword")}
+        error={new UserFacingError("auth.weakPassword")}
         onSubmit={vi.fn()}
       />,
     );

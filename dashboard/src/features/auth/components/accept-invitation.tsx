@@ -5,8 +5,8 @@ import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { UserFacingError } from "../../../lib/errors";
 import { supabase } from "../../../lib/supabase";
-import { SignInForm } from "../../auth/components/sign-in-form";
-import { useSession } from "../../auth/hooks/use-session";
+import { SignInForm } from "./sign-in-form";
+import { useSession } from "../hooks/use-session";
 import { acceptInvitation, setPassword, takeInvitationSession } from "../api/account";
 import { NewPasswordForm } from "./new-password-form";
 
@@ -58,10 +58,10 @@ export function AcceptInvitation({ token }: { token: string }) {
       <Paper component="main" id="main" maw={460} mx="auto" mt="xl" p="lg" withBorder>
         <Stack>
           <Title order={1} size="h2">
-            {t("account.inviteTitle")}
+            {t("auth.inviteTitle")}
           </Title>
           <Alert color="orange" role="alert">
-            {t("account.inviteLinkExpired")}
+            {t("auth.inviteLinkExpired")}
           </Alert>
         </Stack>
       </Paper>
@@ -71,9 +71,9 @@ export function AcceptInvitation({ token }: { token: string }) {
     <Paper component="main" id="main" maw={460} mx="auto" mt="xl" p="lg" withBorder>
       <Stack>
         <Title order={1} size="h2">
-          {t("account.inviteTitle")}
+          {t("auth.inviteTitle")}
         </Title>
-        <Text size="sm">{t("account.inviteFor", { email: session.user.email })}</Text>
+        <Text size="sm">{t("auth.inviteFor", { email: session.user.email })}</Text>
         {arrival === "from-link" ? (
           <NewPasswordFormForInvite pending={join.isPending} error={join.error} onSubmit={(p) => join.mutate(p)} />
         ) : (
@@ -84,7 +84,7 @@ export function AcceptInvitation({ token }: { token: string }) {
               </Alert>
             )}
             <Button loading={join.isPending} onClick={() => join.mutate(null)}>
-              {t("account.join")}
+              {t("auth.join")}
             </Button>
           </>
         )}
@@ -97,7 +97,7 @@ function NewPasswordFormForInvite(props: { pending: boolean; error: unknown; onS
   const { t } = useTranslation();
   return (
     <NewPasswordForm
-      submitLabel={props.pending ? t("account.joining") : t("account.setPasswordAndJoin")}
+      submitLabel={props.pending ? t("auth.joining") : t("auth.setPasswordAndJoin")}
       pending={props.pending}
       error={props.error}
       onSubmit={props.onSubmit}
