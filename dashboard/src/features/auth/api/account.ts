@@ -59,17 +59,28 @@ export function useSetPassword() {
   return useMutation({ mutationFn: setPassword });
 }
 
+type InvitationSession = { access_token: string; refresh_token: string } | { error: string } | null;
+let arrivedWith: InvitationSession | undefined;
+
 // The session an invitation link brought (Auth's invitations are implicit-flow links: the tokens
 // come in the URL's fragment, which supabase-js in PKCE mode leaves alone). Reads and removes
-// them from the address bar; null when the fragment holds none.
-export function takeInvitationSession(): { access_token: string; refresh_token: string } | { error: string } | null {
+// them from the address bar, once per page load (a second call gets the same answer); null when
+// the fragment held none.
+export function takeInvitationSession(): InvitationSession {
+  if (arrivedWith !== undefined) return arrivedWith;
   const hash = new URLSearchParams(window.location.hash.replace(/^#/, ""));
   const access = hash.get("access_token");
   const refresh = hash.get("refresh_token");
   const failed = hash.get("error_code") ?? hash.get("error");
-  if (!access && !failed) return null;
-  window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
-  if (failed) return { error: failed };
-  if (!access || !refresh) return { error: "incomplete" };
-  return { access_token: access, refresh_token: refresh };
+  if (!access && !failed) {
+    arrivedWith = null;
+  } else {
+    window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
+    arrivedWith = failed
+      ? { error: failed }
+      : access && refresh
+        ? { access_token: access, refresh_token: refresh }
+        : { error: "incomplete" };
+  }
+  return arrivedWith;
 }

@@ -104,7 +104,11 @@ export async function revokeInvitation(id: string): Promise<void> {
 }
 
 export async function changeRole(tenantId: string, userId: string, role: Role): Promise<void> {
-  const { error } = await supabase.rpc("change_member_role", { p_tenant_id: tenantId, p_user_id: userId, p_role: role });
+  const { error } = await supabase.rpc("change_member_role", {
+    p_tenant_id: tenantId,
+    p_user_id: userId,
+    p_role: role,
+  });
   if (error) throw teamError(error);
 }
 
@@ -126,6 +130,11 @@ export function useTeamMutation<T>(tenantId: string, fn: (input: T) => Promise<u
   const client = useQueryClient();
   return useMutation({
     mutationFn: fn,
-    onSettled: () => client.invalidateQueries({ queryKey: ["team", tenantId] }),
+    // The user's own role or membership may have changed too.
+    onSettled: () =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: ["team", tenantId] }),
+        client.invalidateQueries({ queryKey: ["memberships"] }),
+      ]),
   });
 }

@@ -17,7 +17,13 @@ function screenAs(role: "owner" | "admin") {
   const client = testQueryClient();
   client.setQueryData(teamQuery(TENANT).queryKey, members);
   client.setQueryData(invitationsQuery(TENANT).queryKey, [
-    { id: "i1", email: "new@hotel.test", role: "staff", createdAt: "2026-12-01T10:00:00Z", expiresAt: "2026-12-08T10:00:00Z" },
+    {
+      id: "i1",
+      email: "new@hotel.test",
+      role: "staff",
+      createdAt: "2026-12-01T10:00:00Z",
+      expiresAt: "2026-12-08T10:00:00Z",
+    },
   ]);
   renderUi(<TeamScreen tenantId={TENANT} myRole={role} timeZone="Europe/Berlin" />, client);
 }

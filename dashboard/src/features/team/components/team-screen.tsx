@@ -14,6 +14,7 @@ import {
 } from "@mantine/core";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { useNavigate } from "react-router";
 import { QueryState } from "../../../components/ui/query-state";
 import { UserFacingError } from "../../../lib/errors";
 import { formatDateTime } from "../../../lib/time";
@@ -102,6 +103,9 @@ export function TeamScreen({ tenantId, myRole, timeZone }: Props) {
   const [notice, setNotice] = useState<{ text: string; link?: string } | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<Confirm | null>(null);
+  // A new key empties the invitation form after a sent invitation.
+  const [sentCount, setInvitationsSent] = useState(0);
+  const navigate = useNavigate();
 
   const done = (text: string, link?: string) => {
     setFailure(null);
@@ -127,6 +131,7 @@ export function TeamScreen({ tenantId, myRole, timeZone }: Props) {
       {
         onSuccess: (result: unknown) => {
           const r = result as InviteResult;
+          setInvitationsSent((n) => n + 1);
           if (r.link) done(t("team.existingAccount", { email }), r.link);
           else done(t("team.invited", { email }));
         },
@@ -139,7 +144,11 @@ export function TeamScreen({ tenantId, myRole, timeZone }: Props) {
     if (confirm.kind === "remove") {
       const member = confirm.member;
       remove.mutate(member, {
-        onSuccess: () => done(t("team.removed", { email: member.email })),
+        onSuccess: () => {
+          // Whoever leaves no longer sees this hotel.
+          if (member.isMe) void navigate("/", { replace: true });
+          else done(t("team.removed", { email: member.email }));
+        },
         onError: failed,
         onSettled: () => setConfirm(null),
       });
@@ -158,7 +167,13 @@ export function TeamScreen({ tenantId, myRole, timeZone }: Props) {
       <Title order={1}>{t("team.title")}</Title>
       <div aria-live="polite">
         {notice && (
-          <Alert color="green" role="status" withCloseButton onClose={() => setNotice(null)} closeButtonLabel={t("team.close")}>
+          <Alert
+            color="green"
+            role="status"
+            withCloseButton
+            onClose={() => setNotice(null)}
+            closeButtonLabel={t("team.close")}
+          >
             <Text size="sm">{notice.text}</Text>
             {notice.link && <TextInput mt="xs" readOnly label={t("team.linkToShare")} value={notice.link} />}
           </Alert>
@@ -175,7 +190,7 @@ export function TeamScreen({ tenantId, myRole, timeZone }: Props) {
           <Title order={2} size="h3">
             {t("team.inviteTitle")}
           </Title>
-          <InviteForm roles={rolesICanGive(myRole)} pending={invite.isPending} onInvite={onInvite} />
+          <InviteForm key={sentCount} roles={rolesICanGive(myRole)} pending={invite.isPending} onInvite={onInvite} />
         </Stack>
       </Paper>
 
@@ -321,7 +336,11 @@ export function TeamScreen({ tenantId, myRole, timeZone }: Props) {
               {t("team.cancel")}
             </Button>
             <Button color="red" loading={remove.isPending || revoke.isPending} onClick={onConfirm}>
-              {confirm?.kind === "revoke" ? t("team.revoke") : confirm?.member.isMe ? t("team.leave") : t("team.remove")}
+              {confirm?.kind === "revoke"
+                ? t("team.revoke")
+                : confirm?.member.isMe
+                  ? t("team.leave")
+                  : t("team.remove")}
             </Button>
           </Group>
         </Stack>
