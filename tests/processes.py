@@ -88,7 +88,7 @@ class WorkerProcess:
 
 
 @contextlib.contextmanager
-def functions_server(database_url: str, port: int) -> Iterator[str]:
+def functions_server(database_url: str, port: int, auth_url: str | None = None) -> Iterator[str]:
     """supabase/functions/serve.ts as `make functions` runs it, on `port` (local development: the
     CLI's published JWT secret, and tenants' URLs on 127.0.0.1 where the simulators listen).
     Yields its /functions/v1 URL once it answers /health."""
@@ -98,6 +98,8 @@ def functions_server(database_url: str, port: int) -> Iterator[str]:
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "ALLOW_LOCAL_URLS": "true",
+        # team-invite e-mails invitations through Auth (the gateway's /auth/v1).
+        **({"AUTH_URL": auth_url} if auth_url else {}),
     }
     process = subprocess.Popen(
         [str(paths.VENV_BIN / "deno"), "run", "--allow-all", "serve.ts", "--allow-local-jwt-secret"],

@@ -26,8 +26,8 @@ def test_the_metrics_schema_is_exposed_with_the_api() -> None:
 
 
 def test_no_function_relies_on_the_gateways_jwt_check() -> None:
-    """waha-session verifies tokens itself (the gateway refuses asymmetric ones); the webhooks
-    are signed by their senders."""
+    """waha-session and team-invite verify tokens themselves (the gateway refuses asymmetric
+    ones); the webhooks are signed by their senders."""
     functions = config()["functions"]
-    assert set(functions) == {"pms-webhook", "waha-webhook", "waha-session"}
+    assert set(functions) == {"pms-webhook", "waha-webhook", "waha-session", "team-invite"}
     assert all(f["verify_jwt"] is False for f in functions.values())

@@ -162,7 +162,9 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         receiver = NotificationReceiver(ports["receiver"], say)
         functions_url = f"{api_url}/functions/v1"
         # WAHA posts its webhooks through the gateway, as to a Supabase project.
-        functions = stack.functions_service(pg.url, ports["functions"], public_url=functions_url)
+        functions = stack.functions_service(
+            pg.url, ports["functions"], public_url=functions_url, auth_url=f"{api_url}/auth/v1"
+        )
         gateway = Gateway(
             pg.url, port=ports["gateway"], functions_url=f"http://127.0.0.1:{ports['functions']}", realtime=True
         )

@@ -70,13 +70,18 @@ async def wait_http(url: str, service: Service, seconds: float = 60) -> None:
     raise RuntimeError(f"{service.name} did not answer at {url}; see {service.log_path}")
 
 
-def functions_service(database_url: str, port: int, public_url: str | None = None) -> Service:
+def functions_service(
+    database_url: str, port: int, public_url: str | None = None, auth_url: str | None = None
+) -> Service:
     """The functions server; `public_url` is where others reach its functions (FUNCTIONS_URL: the
-    gateway's /functions/v1 when it runs behind the gateway)."""
+    gateway's /functions/v1 when it runs behind the gateway); `auth_url` the gateway's Auth, which
+    team-invite asks to e-mail invitations (AUTH_URL)."""
     # Local development: the WAHA simulator listens on http://127.0.0.1.
     env = {"SUPABASE_DB_URL": database_url, "PORT": str(port), "ALLOW_LOCAL_URLS": "true"}
     if public_url is not None:
         env["FUNCTIONS_URL"] = public_url
+    if auth_url is not None:
+        env["AUTH_URL"] = auth_url
     return Service(
         "functions",
         # The gateway's Auth signs users' tokens with the CLI's local secret (serve.ts says why it

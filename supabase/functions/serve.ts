@@ -9,6 +9,10 @@
 //                        then it trusts the Supabase CLI's published secret, which anyone can sign
 //                        with (make demo, make functions and the tests pass it; never a deployment)
 //   FUNCTIONS_URL        the URL WAHA should post webhooks to (default: this server)
+//   AUTH_URL, SUPABASE_SERVICE_ROLE_KEY
+//                        Auth, for team-invite's e-mails (default: make gateway's
+//                        http://127.0.0.1:54321/auth/v1 and, with --allow-local-jwt-secret, the
+//                        CLI's published local secret key)
 //   ALLOW_LOCAL_URLS     true: tenants' WAHA URLs may be http on local addresses (local
 //                        development only; `make demo` sets it; default off)
 //
@@ -29,6 +33,7 @@ import {
   LOCAL_JWT_SECRET,
 } from "./waha-session/auth.ts";
 import { createHandler as wahaSession } from "./waha-session/handler.ts";
+import { authUrlFromEnv, createHandler as teamInvite, LOCAL_SECRET_KEY } from "./team-invite/handler.ts";
 
 export type Handler = (req: Request) => Promise<Response>;
 
@@ -124,6 +129,9 @@ export interface LocalServerOptions {
   functionsUrl?: string;
   /** Local development only: waha-session may call http and local addresses (default false). */
   allowLocalUrls?: boolean;
+  /** Auth's URL and a service-role key, for team-invite (default: make gateway's, the CLI's local key). */
+  authUrl?: string;
+  serviceKey?: string;
   signal?: AbortSignal;
   log?: (line: Record<string, unknown>) => void;
 }
@@ -158,6 +166,16 @@ export function serveFunctions(
           allowLocalUrls: options.allowLocalUrls ?? false,
         }),
       ],
+      [
+        "team-invite",
+        teamInvite({
+          sql: () => sql,
+          log,
+          verifyJwt: options.verifyJwt ?? hs256Verifier(options.jwtSecret ?? LOCAL_JWT_SECRET),
+          authUrl: options.authUrl ?? "http://127.0.0.1:54321/auth/v1",
+          serviceKey: options.serviceKey ?? LOCAL_SECRET_KEY,
+        }),
+      ],
     ]),
     log,
   );
@@ -186,13 +204,15 @@ if (import.meta.main) {
     verifyJwt: hasKeySource(keys) ? jwtVerifier(keys) : hs256Verifier(LOCAL_JWT_SECRET),
     functionsUrl: env.get("FUNCTIONS_URL"),
     allowLocalUrls: allowLocalUrlsFromEnv(env),
+    authUrl: authUrlFromEnv(env),
+    serviceKey: env.get("SUPABASE_SERVICE_ROLE_KEY") ?? (localSecret ? LOCAL_SECRET_KEY : undefined),
     signal: controller.signal,
   });
   console.log(JSON.stringify({
     level: "info",
     msg: "edge functions listening",
     url: `${url}/functions/v1`,
-    functions: ["pms-webhook", "waha-webhook", "waha-session"],
+    functions: ["pms-webhook", "waha-webhook", "waha-session", "team-invite"],
     // Said on every start, so a development server is recognisable as one in its log.
     userTokens: hasKeySource(keys) ? "configured keys" : "the Supabase CLI's published local secret (development only)",
   }));

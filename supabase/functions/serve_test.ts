@@ -57,7 +57,7 @@ Deno.test("the local server routes /functions/v1/<name> to each function over HT
     assert.equal(unknown.status, 404);
     await unknown.body?.cancel();
     const health = await fetch(`${url}/health`);
-    assert.deepEqual((await health.json()).functions, ["pms-webhook", "waha-webhook", "waha-session"]);
+    assert.deepEqual((await health.json()).functions, ["pms-webhook", "waha-webhook", "waha-session", "team-invite"]);
 
     // A streamed upload past the cap is refused while it is still being sent.
     let sent = 0;

@@ -57,18 +57,20 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def functions_server(database_url: str) -> Iterator[str]:
-    """supabase/functions/serve.ts, as `make functions` runs it (WAHA's webhooks go there)."""
-    with processes.functions_server(database_url, _free_port()) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
 def dashboard_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     port = _free_port()
     out = tmp_path_factory.mktemp("dashboard") / "dist"
     dashboard.build(out, f"http://127.0.0.1:{port}", ProjectKeys().publishable_key)
     return out, port
+
+
+@pytest.fixture(scope="session")
+def functions_server(database_url: str, dashboard_build: tuple[Path, int]) -> Iterator[str]:
+    """supabase/functions/serve.ts, as `make functions` runs it (WAHA's webhooks go there; its
+    team-invite e-mails through the gateway's Auth, which listens on the build's port)."""
+    auth_url = f"http://127.0.0.1:{dashboard_build[1]}/auth/v1"
+    with processes.functions_server(database_url, _free_port(), auth_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -95,6 +95,20 @@ async def test_tokens_from_an_auth_that_signs_with_es256_are_verified_by_its_jwk
 
 
 # ---- reads ----------------------------------------------------------------------------------------
+async def test_a_table_with_column_grants_reads_the_granted_columns_and_refuses_the_others(
+    api: Api, hotels: Hotels
+) -> None:
+    # tenant_invitations grants every column but token_hash to signed-in users (PostgREST selects
+    # only the columns asked for, so column privileges hold per column).
+    owner = await client(api, api.user_token(hotels.owner_a))
+    await owner.rpc("invite_member", {"p_tenant_id": str(hotels.a.id), "p_email": "new@hotel-a.test"}).execute()
+    listed = await owner.table("tenant_invitations").select("email, role").is_("accepted_at", "null").execute()
+    assert rows(listed) == [{"email": "new@hotel-a.test", "role": "staff"}]
+    with pytest.raises(APIError) as everything:
+        await owner.table("tenant_invitations").select("*").execute()
+    assert everything.value.code == "42501"
+
+
 async def test_reads_filter_order_page_and_count_a_hotels_messages(api: Api, hotels: Hotels) -> None:
     sb = await client(api, api.user_token(hotels.staff_a))
     mine = hotels.messages_a

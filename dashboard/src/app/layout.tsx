@@ -29,6 +29,7 @@ export function Layout({ email, memberships, current, children }: Props) {
     { to: `${base}/automations`, label: t("nav.automations") },
     { to: `${base}/metrics`, label: t("nav.metrics") },
     { to: `${base}/pms`, label: t("nav.pms") },
+    ...(current.role === "staff" ? [] : [{ to: `${base}/team`, label: t("nav.team") }]),
   ];
 
   return (

@@ -19,6 +19,10 @@ function RequireSession() {
 }
 
 export const routes = [
+  // Reached from e-mailed links or before signing in: no session needed.
+  { path: "/forgot-password", lazy: () => import("./routes/forgot-password") },
+  { path: "/reset-password", lazy: () => import("./routes/reset-password") },
+  { path: "/accept-invite", lazy: () => import("./routes/accept-invite") },
   {
     element: <RequireSession />,
     children: [
@@ -36,6 +40,7 @@ export const routes = [
           { path: "automations", lazy: () => import("./routes/automations") },
           { path: "metrics", lazy: () => import("./routes/metrics") },
           { path: "pms", lazy: () => import("./routes/pms") },
+          { path: "team", lazy: () => import("./routes/team") },
           { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },

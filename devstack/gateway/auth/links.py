@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 import uuid
 from urllib.parse import urlencode, urlsplit
@@ -19,6 +20,15 @@ from devstack.gateway.auth.records import Conn, Records, RequestInfo, Row, utc_n
 OTP_EXPIRED = "Email link is invalid or has expired"
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def token_hash(email: str, otp: str) -> str:
     """crypto.GenerateTokenHash: what an e-mail link carries and the user row keeps."""
     return hashlib.sha224((email + otp).encode()).hexdigest()
@@ -27,15 +37,29 @@ def token_hash(email: str, otp: str) -> str:
 class EmailLinks(Records):
     # ---- e-mail links ----------------------------------------------------------------------------
     def redirect_target(self, redirect_to: str | None) -> str:
-        """GetReferrer: redirect_to if it is the site URL's host or an allowed URL, else the site URL."""
+        """GetReferrer/IsRedirectURLValid: redirect_to if it is on the site (same scheme and host,
+        and the same port unless the host is a loopback address, RFC 8252 7.3), a loopback IP
+        address, or an allowed URL (matched without its fragment); else the site URL."""
         site = self.settings.site_url
-        if not redirect_to:
+        if not redirect_to or any(c <= " " or c == "\x7f" for c in redirect_to):
             return site
-        target = urlsplit(redirect_to)
-        if target.scheme in ("http", "https") and target.netloc == urlsplit(site).netloc:
+        base, target = urlsplit(site), urlsplit(redirect_to)
+        try:
+            same_port = base.port == target.port
+        except ValueError:
+            return site
+        host = target.hostname or ""
+        if host == base.hostname and target.scheme == base.scheme and (same_port or _is_loopback(host)):
             return redirect_to
+        if host.isdigit():
+            return site  # an IP address in decimal form
+        try:
+            return redirect_to if ipaddress.ip_address(host).is_loopback else site
+        except ValueError:
+            pass
+        unfragmented = redirect_to.partition("#")[0]
         for allowed in self.settings.additional_redirect_urls:
-            if redirect_to == allowed or (allowed.endswith("**") and redirect_to.startswith(allowed[:-2])):
+            if unfragmented == allowed or (allowed.endswith("**") and unfragmented.startswith(allowed[:-2])):
                 return redirect_to
         return site
 

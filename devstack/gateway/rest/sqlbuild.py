@@ -218,6 +218,22 @@ def _where_with_inner(q: Query, target: sql.Composable, params: Params) -> sql.C
     return sql.SQL(" where ") + sql.SQL(" and ").join(conditions)
 
 
+def source_columns(items: Sequence[SelectItem], target: sql.Composable) -> sql.Composable:
+    """The columns a read takes from its table: only those the select names (and the ones its
+    embeddings join on), as PostgREST does, so column-level grants hold (a column the role may
+    not read fails only when asked for); `*` takes them all."""
+    names: list[str] = []
+    for item in items:
+        if item.embed is not None:
+            names += [parent for parent, _ in item.embed.target.pairs]
+        elif item.field is None:
+            return sql.SQL("{}.*").format(target)
+        else:
+            names.append(item.field.name)
+    unique = list(dict.fromkeys(names))
+    return sql.SQL(", ").join(sql.SQL("{}.{}").format(target, sql.Identifier(n)) for n in unique)
+
+
 def read(rel: Relation, q: Query, limit: int | None, offset: int, count: bool) -> tuple[sql.Composable, Params]:
     target = qualified(rel.schema, rel.name)
     total_params: Params = []
@@ -225,7 +241,8 @@ def read(rel: Relation, q: Query, limit: int | None, offset: int, count: bool) -
     if count:
         total = sql.SQL("(select count(*) from {}{})").format(target, _where_with_inner(q, target, total_params))
     params: Params = []
-    source = sql.SQL("select {target}.* from {target}{where}{order}{page}").format(
+    source = sql.SQL("select {columns} from {target}{where}{order}{page}").format(
+        columns=source_columns(q.select, target),
         target=target,
         where=_where_with_inner(q, target, params),
         order=order_sql(q.order, target, params),

@@ -1,6 +1,7 @@
-import { Alert, Button, Paper, PasswordInput, Stack, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Paper, PasswordInput, Stack, TextInput, Title } from "@mantine/core";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
 import { UserFacingError } from "../../../lib/errors";
 import { useSignIn } from "../api/sign-in";
 import type { SignedOutReason } from "../hooks/use-session";
@@ -53,6 +54,9 @@ export function SignInForm({ reason }: { reason: SignedOutReason }) {
           <Button type="submit" loading={signIn.isPending}>
             {signIn.isPending ? t("auth.signingIn") : t("auth.signIn")}
           </Button>
+          <Anchor component={Link} to="/forgot-password" size="sm">
+            {t("auth.forgotLink")}
+          </Anchor>
         </Stack>
       </form>
     </Paper>
