@@ -32,6 +32,7 @@ export const routes = [
           { path: "reservations", lazy: () => import("./routes/reservations") },
           { path: "reservations/:reservationId", lazy: () => import("./routes/reservation") },
           { path: "messages", lazy: () => import("./routes/messages") },
+          { path: "inbox/:conversationId?", lazy: () => import("./routes/inbox") },
           { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },

@@ -1,0 +1,33 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { supabase } from "../../../lib/supabase";
+import { inboxKeys } from "../api/keys";
+
+const TABLES = ["conversations", "conversation_messages", "conversation_notes"] as const;
+
+// The hotel's conversations, their messages (new ones, and ticks) and notes through Realtime's
+// Postgres Changes; RLS applies to each change, so another hotel's never arrive. Any change
+// refreshes the inbox's queries. Returns whether the channel is subscribed.
+export function useLiveInbox(tenantId: string, topic = "inbox"): boolean {
+  const client = useQueryClient();
+  const [live, setLive] = useState(false);
+
+  useEffect(() => {
+    const refresh = () => void client.invalidateQueries({ queryKey: inboxKeys.all(tenantId) });
+    let channel = supabase.channel(`${topic}:${tenantId}`);
+    for (const table of topic === "inbox" ? TABLES : (["conversations"] as const)) {
+      channel = channel.on("postgres_changes", { event: "*", schema: "public", table, filter: `tenant_id=eq.${tenantId}` }, refresh);
+    }
+    channel.subscribe((status) => {
+      setLive(status === "SUBSCRIBED");
+      // Changes made while the channel was not yet listening.
+      if (status === "SUBSCRIBED") refresh();
+    });
+    return () => {
+      setLive(false);
+      void supabase.removeChannel(channel);
+    };
+  }, [client, tenantId, topic]);
+
+  return live;
+}
