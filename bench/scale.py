@@ -107,8 +107,10 @@ def _generate(conn: seed.Conn, first: int, last: int, due: int) -> float:
 # by side during a deploy, and the newest is the one the current worker calls).
 # Each is called with (worker, limit, lease); a fourth parameter has a default: v1's per-tenant
 # cap, v4's look-ahead (timed at 0, the same claim as v3's plus the time left in each gap), v5's
-# liveness grace (v4 plus the takeover of dead workers' sends).
+# liveness grace (v4 plus the takeover of dead workers' sends), v6's the same (v5 with staff
+# replies ahead of automations).
 CLAIM_FUNCTIONS = {
+    "claim_messages_v6": "text, integer, interval, interval, interval",
     "claim_messages_v5": "text, integer, interval, interval, interval",
     "claim_messages_v4": "text, integer, interval, interval",
     "claim_messages_v3": "text, integer, interval",

@@ -90,3 +90,46 @@ def test_a_message_settled_without_sending_frees_the_session_at_once(
     db.execute("select internal.release_messages_v1(array[%s]::bigint[], 'w1', 'shutting down')", (message,))
 
     assert len(db.execute("select id from internal.claim_messages_v3('w2', 10, '1 minute')").fetchall()) == 1
+
+
+def test_pacing_holds_while_automations_and_replies_mix(db: psycopg.Connection[Any], factory: Factory) -> None:
+    """Staff replies (priority 1, public.send_reply) go ahead of the session's automations waiting
+    longer, and every message of the session, reply or not, still keeps the gap (claim_messages_v6)."""
+    tenant = factory.tenant()
+    factory.waha_configuration(tenant)
+    db.execute("update public.waha_configurations set send_gap_min_ms = 2000, send_gap_max_ms = 4000")
+    automations = [
+        factory.message(tenant, next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5 - i))
+        for i in range(3)
+    ]
+    row = db.execute(
+        "select conversation_id from internal.record_conversation_message_v1("
+        " %s, 'default', '4915112345678@c.us', 'false_4915112345678@c.us_AAA', false, now(), 'Parking?')",
+        (tenant.id,),
+    ).fetchone()
+    assert row is not None
+    staff = factory.member(tenant, "staff")
+    replies = []
+    for text in ("Yes, in the garage", "It is free"):
+        with db.transaction():
+            db.execute("set local role authenticated")
+            db.execute("select set_config('request.jwt.claims', %s, true)", (f'{{"sub": "{staff}"}}',))
+            reply = db.execute("select message_log_id from public.send_reply(%s, %s)", (row[0], text)).fetchone()
+        assert reply is not None
+        replies.append(reply[0])
+
+    order = []
+    for n in range(5):
+        claimed = db.execute("select id from internal.claim_messages_v6('w', 100, '1 minute')").fetchall()
+        assert len(claimed) == 1, "one message of the session per claim"
+        (message_id,) = claimed[0]
+        order.append(message_id)
+        assert db.execute("select id from internal.claim_messages_v6('w2', 100, '1 minute')").fetchall() == []
+        db.execute("select internal.mark_message_sent_v1(%s, 'w', %s)", (message_id, f"true_4915112345678@c.us_{n}"))
+        (gap,) = db.execute("select next_send_at - now() from public.waha_configurations").fetchone() or (None,)
+        assert gap is not None and dt.timedelta(seconds=2) <= gap <= dt.timedelta(seconds=4), "the gap holds"
+        assert db.execute("select id from internal.claim_messages_v6('w', 100, '1 minute')").fetchall() == [], (
+            "nothing, not even a reply, goes out inside the gap"
+        )
+        db.execute("update public.waha_configurations set next_send_at = now(), gap_ends_at = now()")
+    assert order == replies + automations, "replies first, then automations oldest first"

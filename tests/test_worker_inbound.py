@@ -232,7 +232,7 @@ async def test_a_guest_replying_stop_is_opted_out_and_their_messages_cancelled(
     assert event_states(db)[0][1] == "succeeded"
 
 
-async def test_an_ordinary_reply_changes_nothing(
+async def test_an_ordinary_reply_changes_no_consent(
     db: psycopg.Connection[Any], factory: Factory, processor: InboundProcessor
 ) -> None:
     tenant = factory.tenant()
@@ -243,4 +243,8 @@ async def test_an_ordinary_reply_changes_nothing(
     await processor.run_batch()
 
     assert db.execute("select whatsapp_opt_in from public.guests").fetchone() == (True,)
-    assert event_states(db)[0][1] == "ignored"
+    # It is kept in the guest's conversation (tests/test_conversations.py).
+    assert event_states(db)[0][1] == "succeeded"
+    assert db.execute("select body, consent_change from public.conversation_messages").fetchall() == [
+        ("Can I check in early?", None)
+    ]

@@ -9,7 +9,9 @@ from typing import Any, Literal
 from loguru import logger
 
 from worker.errors import ConfigurationError, PayloadError, TransientError
-from worker.inbound.stopwords import is_stop_request
+from worker.inbound import chat_messages
+from worker.inbound.language import detect_language
+from worker.inbound.stopwords import is_start_request, is_stop_request
 from worker.inbound.store import ClaimedEvent, InboundStore
 from worker.pms.base import Fetch, Ignore, InboundEvent, Upsert
 from worker.pms.registry import adapter_for
@@ -134,15 +136,31 @@ def _reported_at(event: ClaimedEvent) -> dt.datetime:
 
 
 async def _guest_message(store: InboundStore, event: ClaimedEvent) -> Outcome:
+    """A message of a chat: into the guest's conversation, once (`message` and `message.any`
+    both bring a guest's message; a retry or a replay brings it again)."""
     body = _waha_body(event)
-    if body.get("fromMe"):
+    session = event.payload.get("session")
+    if not isinstance(session, str) or not session:
+        raise PayloadError("a WAHA message event needs its session")
+    parsed = chat_messages.parse(body)
+    if isinstance(parsed, chat_messages.NotAGuestChat):
+        logger.info("message ignored: {reason}", reason=parsed.reason)
         return "ignored"
-    sender = body.get("from")
-    if not isinstance(sender, str) or not sender.endswith("@c.us"):
-        return "ignored"  # groups, channels, status broadcasts
-    if not is_stop_request(body.get("body")):
-        return "ignored"
-    phone = "+" + sender.removesuffix("@c.us")
-    opted_out = await store.opt_out_guest(event.tenant_id, phone, "guest replied to stop WhatsApp messages")
-    logger.info("guest opt-out by reply: {result}", result="opted out" if opted_out else "unknown number")
-    return "succeeded" if opted_out else "ignored"
+    consent: str | None = None
+    language: str | None = None
+    if not parsed.from_me:
+        consent = "stop" if is_stop_request(parsed.body) else "start" if is_start_request(parsed.body) else None
+        language = None if consent else detect_language(parsed.body)
+    result = await store.record_conversation_message(
+        event.tenant_id, session, parsed, language=language, consent=consent
+    )
+    if result.outcome == "pending_send":
+        # WAHA echoes our send before the worker has recorded its id: it is probably ours.
+        raise TransientError(f"message {parsed.waha_message_id} may be one of our sends not recorded yet")
+    with logger.contextualize(conversationId=result.conversation_id):
+        logger.info(
+            "conversation message {outcome}{consent}",
+            outcome=result.outcome,
+            consent=f" ({result.consent_change})" if result.consent_change else "",
+        )
+    return "succeeded" if result.outcome in ("stored", "ours") else "ignored"

@@ -1,4 +1,4 @@
-"""Recognising a guest's request to stop WhatsApp messages.
+"""Recognising a guest's request to stop WhatsApp messages, or to get them again.
 
 Only a reply that *is* a stop word counts ("STOP", "Stopp!", "unsubscribe"); a sentence that
 merely contains one ("please don't stop the towels") does not.
@@ -24,6 +24,22 @@ STOP_WORDS = frozenset(
     }
 )  # fmt: skip
 
+# Opting back in (where the hotel allows it: tenants.guest_opt_in_by_message).
+START_WORDS = frozenset(
+    {
+        # en
+        "start", "unstop", "resume", "subscribe", "opt in", "optin",
+        # de
+        "starten", "anmelden", "fortsetzen",
+        # fr
+        "commencer", "reprendre", "demarrer",
+        # es / pt
+        "alta", "comenzar", "reanudar", "iniciar", "voltar",
+        # it / nl
+        "inizia", "iscrivimi", "riprendi", "aanmelden", "hervatten",
+    }
+)  # fmt: skip
+
 _NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 
@@ -36,3 +52,7 @@ def normalise(text: str) -> str:
 
 def is_stop_request(text: str | None) -> bool:
     return bool(text) and normalise(text or "") in STOP_WORDS
+
+
+def is_start_request(text: str | None) -> bool:
+    return bool(text) and normalise(text or "") in START_WORDS

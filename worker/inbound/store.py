@@ -9,6 +9,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from worker.db.store import Store
+from worker.inbound.chat_messages import ChatMessage
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,14 @@ class ClaimedEvent:
     request_id: str | None
     attempts: int
     max_attempts: int
+
+
+@dataclass(frozen=True)
+class RecordedMessage:
+    outcome: str
+    conversation_id: str | None
+    message_id: int | None
+    consent_change: str | None
 
 
 class InboundStore(Store):
@@ -104,3 +113,30 @@ class InboundStore(Store):
     async def opt_out_guest(self, tenant_id: str, phone: str, reason: str) -> bool:
         row = await self._one("opt_out_guest", {"tenant_id": tenant_id, "phone": phone, "reason": reason})
         return bool(row and row["opted_out"])
+
+    async def record_conversation_message(
+        self, tenant_id: str, session: str, message: ChatMessage, *, language: str | None, consent: str | None
+    ) -> RecordedMessage:
+        row = await self._one(
+            "record_conversation_message",
+            {
+                "tenant_id": tenant_id,
+                "session": session,
+                "chat_id": message.chat_id,
+                "waha_message_id": message.waha_message_id,
+                "from_me": message.from_me,
+                "sent_at": message.sent_at,
+                "body": message.body,
+                "contact_name": message.contact_name,
+                "media": None if message.media is None else Jsonb(message.media),
+                "language": language,
+                "consent": consent,
+            },
+        )
+        assert row is not None  # the function always returns one row or raises
+        return RecordedMessage(
+            outcome=row["outcome"],
+            conversation_id=row["conversation_id"],
+            message_id=row["message_id"],
+            consent_change=row["consent_change"],
+        )

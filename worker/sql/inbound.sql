@@ -42,3 +42,10 @@ select internal.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
 
 -- name: opt_out_guest
 select internal.opt_out_guest_v1(%(tenant_id)s, %(phone)s, %(reason)s) as opted_out
+
+-- name: record_conversation_message
+-- 20261203007100_conversation_ingest_and_replies.sql
+select outcome, conversation_id::text as conversation_id, message_id, consent_change
+from internal.record_conversation_message_v1(
+  %(tenant_id)s, %(session)s, %(chat_id)s, %(waha_message_id)s, %(from_me)s, %(sent_at)s, %(body)s,
+  %(contact_name)s, %(media)s, %(language)s, %(consent)s)

@@ -2,10 +2,12 @@
 -- 20261127000100_record_sends_in_batches.sql, 20261127000200_claim_ahead_of_the_gap.sql).
 
 -- name: claim
--- claim_messages_v5 (20261202001100_worker_liveness.sql) first takes back the sends of dead workers.
+-- claim_messages_v6 (20261203007100_conversation_ingest_and_replies.sql) is v5
+-- (20261202001100_worker_liveness.sql: first takes back the sends of dead workers) with a
+-- session's staff replies (priority 1) claimed ahead of its automations.
 select id, tenant_id::text as tenant_id, reservation_id::text as reservation_id, request_id,
        job_id::text as job_id, attempts, max_attempts, send_in_ms, send_uncertain, created_epoch
-from internal.claim_messages_v5(
+from internal.claim_messages_v6(
   %(worker)s, %(limit)s, make_interval(secs => %(lease_seconds)s), make_interval(secs => %(ahead_seconds)s),
   make_interval(secs => %(grace_seconds)s))
 
@@ -13,8 +15,9 @@ from internal.claim_messages_v5(
 select id from internal.leased_messages_v1(%(ids)s, %(worker)s) as l (id)
 
 -- name: prepare
+-- v2: a reply a member confirmed for an opted-out guest goes out (20261203007100).
 select id, to_phone, body, language
-from internal.prepare_messages_v1(%(ids)s, %(worker)s)
+from internal.prepare_messages_v2(%(ids)s, %(worker)s)
 
 -- name: mark_sent_many
 select id, session_ready_in_ms
