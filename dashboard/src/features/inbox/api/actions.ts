@@ -31,7 +31,8 @@ export function useInboxMutation<A, R = unknown>(tenantId: string, fn: (args: A)
   const client = useQueryClient();
   return useMutation({
     mutationFn: fn,
-    onSettled: () => client.invalidateQueries({ queryKey: inboxKeys.all(tenantId) }),
+    // Not awaited: the outcome shows at once, the screen catches up.
+    onSettled: () => void client.invalidateQueries({ queryKey: inboxKeys.all(tenantId) }),
   });
 }
 

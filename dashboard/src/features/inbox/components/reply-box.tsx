@@ -149,7 +149,8 @@ export function ReplyBox({ tenantId, conversationId, suggestedLanguage, detected
             <Text>{t("inbox.optOut.confirmText")}</Text>
             <Textarea
               label={t("inbox.optOut.reason")}
-              required
+              withAsterisk
+              aria-required
               value={reason}
               onChange={(e) => setReason(e.currentTarget.value)}
               error={reasonMissing ? t("inbox.optOut.reasonRequired") : undefined}
