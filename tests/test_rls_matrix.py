@@ -153,6 +153,37 @@ CASES = [
         writers_update=NOBODY,
         writers_delete=NOBODY,
     ),
+    # The inbox: members read it; every change goes through the RPCs (tests/test_conversations.py).
+    TableCase(
+        "conversations",
+        insert="insert into public.conversations (tenant_id, waha_session, chat_id)"
+        " values (%(a)s, 'default', 'x@c.us')",
+        update="update public.conversations set status = 'closed' where tenant_id = %(a)s",
+        delete="delete from public.conversations where tenant_id = %(a)s",
+        writers_insert=NOBODY,
+        writers_update=NOBODY,
+        writers_delete=NOBODY,
+    ),
+    TableCase(
+        "conversation_messages",
+        insert="insert into public.conversation_messages (tenant_id, conversation_id, direction, sender, waha_session)"
+        " select tenant_id, id, 'inbound', 'guest', 'default' from public.conversations where tenant_id = %(a)s",
+        update="update public.conversation_messages set body = 'forged' where tenant_id = %(a)s",
+        delete="delete from public.conversation_messages where tenant_id = %(a)s",
+        writers_insert=NOBODY,
+        writers_update=NOBODY,
+        writers_delete=NOBODY,
+    ),
+    TableCase(
+        "conversation_notes",
+        insert="insert into public.conversation_notes (tenant_id, conversation_id, body)"
+        " select tenant_id, id, 'forged' from public.conversations where tenant_id = %(a)s",
+        update="update public.conversation_notes set body = 'forged' where tenant_id = %(a)s",
+        delete="delete from public.conversation_notes where tenant_id = %(a)s",
+        writers_insert=NOBODY,
+        writers_update=NOBODY,
+        writers_delete=NOBODY,
+    ),
 ]
 
 
@@ -188,6 +219,16 @@ def _seed_tenant(factory: Factory, name: str, phone: str) -> tuple[Tenant, dict[
         (tenant.id,),
     )
     factory.message(tenant)
+    row = db.execute(
+        "select conversation_id from internal.record_conversation_message_v1("
+        " %s, 'default', %s, %s, false, now(), 'Hi')",
+        (tenant.id, phone.removeprefix("+") + "@c.us", f"false_{name}_KEY"),
+    ).fetchone()
+    assert row is not None
+    db.execute(
+        "insert into public.conversation_notes (tenant_id, conversation_id, body) values (%s, %s, 'VIP')",
+        (tenant.id, row[0]),
+    )
     return tenant, ids
 
 

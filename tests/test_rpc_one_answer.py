@@ -66,6 +66,23 @@ CASES = [
     RpcCase(
         "search_reservations", "select reservation_id from public.search_reservations(%(tenant)s, 'Guest')", MEMBERS
     ),
+    RpcCase("list_conversations", "select id from public.list_conversations(%(tenant)s, 'all')", MEMBERS),
+    RpcCase("inbox_unread_counts", "select * from public.inbox_unread_counts(%(tenant)s)", MEMBERS),
+    RpcCase("mark_conversation_read", "select public.mark_conversation_read(%(conversation)s)", MEMBERS),
+    RpcCase("set_conversation_status", "select public.set_conversation_status(%(conversation)s, 'closed')", MEMBERS),
+    RpcCase("assign_conversation", "select public.assign_conversation(%(conversation)s, null)", MEMBERS),
+    RpcCase("add_conversation_note", "select public.add_conversation_note(%(conversation)s, 'VIP') > 0", MEMBERS),
+    RpcCase("link_conversation_guest", "select public.link_conversation_guest(%(conversation)s, %(guest)s)", MEMBERS),
+    RpcCase(
+        "conversation_reservations",
+        "select reservation_id from public.conversation_reservations(%(conversation)s)",
+        MEMBERS,
+    ),
+    RpcCase(
+        "render_reply_template", "select body from public.render_reply_template(%(conversation)s, 'welcome')", MEMBERS
+    ),
+    RpcCase("send_reply", "select message_log_id > 0 from public.send_reply(%(conversation)s, 'Hello')", MEMBERS),
+    RpcCase("set_inbox_settings", "select public.set_inbox_settings(%(tenant)s, true)", ADMINS),
     RpcCase(
         "tenant_metrics",
         "select tenant_id, messages_sent from metrics.tenant_metrics(now() - interval '1 day', now(), %(tenant)s)",
@@ -106,6 +123,17 @@ def _seed(factory: Factory, name: str, phone: str) -> dict[str, Any]:
         "update public.inbound_events set status = 'dead', lease_owner = null, lease_expires_at = null where id = %s",
         (ids["event"],),
     )
+    db.execute(
+        "insert into public.message_templates (tenant_id, key, language, body) values (%s, 'welcome', 'en', 'Hi')",
+        (tenant.id,),
+    )
+    row = db.execute(
+        "select conversation_id from internal.record_conversation_message_v1("
+        " %s, 'default', %s, %s, false, now(), 'Hi')",
+        (tenant.id, phone.removeprefix("+") + "@c.us", f"false_{name}_KEY"),
+    ).fetchone()
+    assert row is not None
+    ids["conversation"] = row[0]
     row = db.execute(
         "select invitation_id from public.invite_member(%s, %s)", (tenant.id, f"{name}@example.com")
     ).fetchone()
@@ -128,6 +156,7 @@ def world(database_url: str) -> dict[str, Any]:
         "waha": uuid.uuid4(),
         "guest": uuid.uuid4(),
         "invitation": uuid.uuid4(),
+        "conversation": uuid.uuid4(),
         "message": MISSING_BIGINT,
         "event": MISSING_BIGINT,
     }

@@ -99,8 +99,7 @@ def test_pacing_holds_while_automations_and_replies_mix(db: psycopg.Connection[A
     factory.waha_configuration(tenant)
     db.execute("update public.waha_configurations set send_gap_min_ms = 2000, send_gap_max_ms = 4000")
     automations = [
-        factory.message(tenant, next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5 - i))
-        for i in range(3)
+        factory.message(tenant, next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5 - i)) for i in range(3)
     ]
     row = db.execute(
         "select conversation_id from internal.record_conversation_message_v1("

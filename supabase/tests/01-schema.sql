@@ -70,8 +70,8 @@ select is(
 
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime'$$,
-  array['inbound_events', 'message_logs'],
-  'the worker''s wake-up tables are published to Realtime'
+  array['inbound_events', 'message_logs', 'conversations', 'conversation_messages', 'conversation_notes'],
+  'the worker''s wake-up tables and the live inbox''s tables are published to Realtime'
 );
 
 select is(
