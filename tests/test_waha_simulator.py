@@ -462,6 +462,44 @@ async def test_a_guest_reply_arrives_as_a_message_webhook(sim: WahaSimulator, re
     assert headers["X-Tenant"] == "t-1"
 
 
+async def test_guest_media_locations_and_other_chats_arrive_as_waha_posts_them(
+    sim: WahaSimulator, receiver: Receiver
+) -> None:
+    sim.add_api_key("media-key")
+    sim.add_session("hotel", webhooks=[webhook(receiver, "message"), webhook(receiver, "message.any")])
+    voice = sim.receive("hotel", f"+{GUEST}", kind="voice", push_name="Ada")
+    document = sim.receive("hotel", f"+{GUEST}", kind="document", caption="My invoice", filename="invoice.pdf")
+    place = sim.receive("hotel", f"+{GUEST}", kind="location", latitude=52.52, longitude=13.405, location_name="Gate")
+    group = sim.receive("hotel", f"+{GUEST}", "Hi all", chat="group")
+    status = sim.receive("hotel", f"+{GUEST}", "My holiday", chat="status")
+    phone = sim.receive("hotel", f"+{GUEST}", "Sent from the front desk phone", from_me=True)
+    await sim.drain_webhooks()
+    bodies = [b for b in receiver.bodies()]
+    by_id: dict[str, list[str]] = {}
+    for body in bodies:
+        assert [e.message for e in SPEC.schema("WAMessage").iter_errors(body["payload"])] == []
+        by_id.setdefault(body["payload"]["id"], []).append(body["event"])
+    # The hotel's own message from the phone is only in message.any, as on WAHA.
+    assert by_id[phone] == ["message.any"]
+    assert sorted(by_id[voice]) == ["message", "message.any"]
+    payloads = {b["payload"]["id"]: b["payload"] for b in bodies}
+    assert payloads[voice]["_data"]["type"] == "ptt" and payloads[voice]["media"]["mimetype"].startswith("audio/ogg")
+    assert (payloads[document]["body"], payloads[document]["media"]["filename"]) == ("My invoice", "invoice.pdf")
+    assert payloads[place]["location"]["latitude"] == "52.52"
+    assert payloads[group]["from"].endswith("@g.us") and payloads[group]["participant"] == f"{GUEST}@c.us"
+    assert payloads[status]["from"] == "status@broadcast"
+    assert (payloads[phone]["fromMe"], payloads[phone]["to"]) == (True, f"{GUEST}@c.us")
+
+    url = payloads[voice]["media"]["url"]
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(url)).status_code == 401, "WAHA's files need the API key"
+        served = await client.get(url, headers={"X-Api-Key": "media-key"})
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("audio/ogg") and served.content.startswith(b"OggS")
+        missing = await client.get(url.rsplit("/", 1)[0] + "/nothing.png", headers={"X-Api-Key": "media-key"})
+        assert missing.status_code == 404
+
+
 async def test_undeliverable_webhooks_are_retried_then_given_up(receiver: Receiver) -> None:
     receiver.answer = 503
     retries = {"attempts": 3, "delaySeconds": 0.01, "policy": "constant"}

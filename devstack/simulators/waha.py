@@ -25,6 +25,10 @@ What it does, following WAHA's OpenAPI document (devstack/simulators/waha_spec.p
 - Posts webhooks (waha_webhooks.py): `session.status` on every status change, `message.ack`
   for sent messages (SERVER 1, DEVICE 2, READ 3 after `ack_delays`, or when a test calls
   `ack()`), `message` for a guest's reply (`receive()`), `message.any` for both directions.
+- `receive()` (control: POST /_sim/sessions/{session}/inbound) also brings media (image,
+  document, voice, audio, video: served like WAHA at GET /api/files/{session}/{file}, with the API
+  key, a route WAHA serves outside its OpenAPI document), locations, group and status-broadcast
+  messages, channel posts, and messages the hotel wrote on its phone (fromMe, `message.any` only).
 - A number "not on WhatsApp" behaves as it does on WAHA: check-exists says `numberExists: false`
   and sendText still answers 201, but the message never gets past the SERVER ack.
 - sendText's answer has the shape of the session's engine: NOWEB (`key.id`), WEBJS
@@ -89,6 +93,19 @@ STATUSES = (
 )
 ACK_NAMES = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
 _ENGINE_SHAPE = {"NOWEB": "noweb", "WEBJS": "webjs", "GOWS": "gows"}
+# What `receive()` sends for each kind of media: (file, mimetype, extension). Small, but each is
+# the start of a real file of its type (a viewer may not play them).
+MEDIA_KINDS: dict[str, tuple[bytes, str, str]] = {
+    "image": (b"", "image/png", "png"),  # filled below with a real PNG
+    "document": (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+        "application/pdf",
+        "pdf",
+    ),
+    "voice": (b"OggS\x00\x02" + bytes(22) + b"\x01\x13OpusHead\x01\x01", "audio/ogg; codecs=opus", "oga"),
+    "audio": (b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg", "mp3"),
+    "video": (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom", "video/mp4", "mp4"),
+}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The parsed JSON body, read once by the middleware.
@@ -157,6 +174,8 @@ class SimSession:
     qr: str = ""
     pairing_code: str | None = None
     activity: float | None = None
+    # Media of received messages, by file name: (bytes, mimetype), as WAHA keeps its downloads.
+    files: OrderedDict[str, tuple[bytes, str]] = field(default_factory=OrderedDict)
 
     @property
     def running(self) -> bool:
@@ -282,7 +301,7 @@ class WahaSimulator:
         if self._runner is not None:
             return
         app = web.Application(middlewares=[self._middleware], client_max_size=4 * 1024 * 1024)
-        app.add_routes(self._api_routes() + self._control_routes())
+        app.add_routes(self._api_routes() + self._file_routes() + self._control_routes())
         # A stop is a crash, not a graceful shutdown: requests held by a timeout fault or a long
         # latency are cut after a second instead of aiohttp's default minute.
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -446,31 +465,93 @@ class WahaSimulator:
             raise KeyError(f"session {name!r} sent no message {message_id!r} (or it left the history)")
         self._ack(session, message, ack)
 
-    def receive(self, name: str, from_phone: str, text: str) -> str:
-        """A guest writes to the session (e.g. "STOP"); returns the WAHA message id."""
+    def receive(
+        self,
+        name: str,
+        from_phone: str,
+        text: str | None = None,
+        *,
+        kind: str = "text",
+        caption: str | None = None,
+        filename: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        location_name: str | None = None,
+        chat: str = "direct",
+        from_me: bool = False,
+        push_name: str | None = None,
+    ) -> str:
+        """A guest writes to the session (e.g. "STOP"), or sends media, a location; or a message
+        arrives in a group, a status broadcast or a channel; or (`from_me`) the hotel writes to
+        `from_phone` on its own phone. Posts the webhooks WAHA posts; returns the message id."""
         session = self.session(name)
         if session.status != "WORKING":
             raise RuntimeError(f"session {name!r} is {session.status}; it receives nothing")
-        sender = f"{_digits(from_phone)}@c.us"
-        message_id = f"false_{sender}_{_new_key()}"
+        if kind not in MEDIA_KINDS and kind not in ("text", "location"):
+            raise ValueError(f"kind must be text, location or one of {sorted(MEDIA_KINDS)}")
+        if chat not in ("direct", "group", "status", "newsletter"):
+            raise ValueError("chat must be direct, group, status or newsletter")
+        person = f"{_digits(from_phone)}@c.us"
         me = f"{session.phone}@c.us"
-        payload = {
+        chat_id = {
+            "direct": person,
+            "group": f"120363{_digits(from_phone)[-9:]}@g.us",
+            "status": "status@broadcast",
+            "newsletter": f"120363{_digits(from_phone)[-9:]}@newsletter",
+        }[chat]
+        key = _new_key()
+        message_id = f"{'true' if from_me else 'false'}_{chat_id}_{key}"
+        raw: dict[str, Any] = {"notifyName": push_name or "Guest", "type": "chat"}
+        payload: dict[str, Any] = {
             "id": message_id,
             "timestamp": int(time.time()),
-            "from": sender,
-            "fromMe": False,
+            "from": me if from_me else chat_id,
+            "fromMe": from_me,
             "source": "app",
-            "to": me,
-            "participant": sender,
-            "body": text,
+            "to": chat_id if from_me else me,
+            "participant": person if chat != "direct" else chat_id,
+            "body": text if kind == "text" else (caption or ""),
             "hasMedia": False,
             "mediaUrl": "",
             "ack": 1,
             "ackName": ACK_NAMES[1],
+            "_data": raw,
         }
-        self._emit(session, "message", payload)
+        if kind == "location":
+            raw["type"] = "location"
+            payload["location"] = {
+                "latitude": str(latitude if latitude is not None else 52.5163),
+                "longitude": str(longitude if longitude is not None else 13.3777),
+                "live": False,
+                **({"name": location_name} if location_name else {}),
+            }
+        elif kind != "text":
+            content, mimetype, extension = MEDIA_KINDS[kind]
+            file = f"{key}.{extension}"
+            session.files[file] = (content, mimetype)
+            while len(session.files) > self.history:
+                session.files.popitem(last=False)
+            url = f"{self.base_url}/api/files/{session.name}/{file}"
+            raw.update({"type": "ptt" if kind == "voice" else kind, "size": len(content)})
+            payload.update(
+                {
+                    "hasMedia": True,
+                    "mediaUrl": url,
+                    "media": {
+                        "url": url,
+                        "mimetype": mimetype,
+                        **({"filename": filename or f"document.{extension}"} if kind == "document" else {}),
+                    },
+                }
+            )
+        if not from_me:
+            self._emit(session, "message", payload)
         self._emit(session, "message.any", payload)
         return message_id
+
+    def media_file(self, name: str, file: str) -> tuple[bytes, str] | None:
+        """The bytes and mimetype WAHA serves for a received message's media (None: unknown)."""
+        return self.session(name).files.get(file)
 
     # ---------------------------------------------------------------- internals: state
 
@@ -599,6 +680,13 @@ class WahaSimulator:
                 return await handler(request)
             except (KeyError, ValueError, RuntimeError) as exc:
                 return web.json_response({"error": str(exc)}, status=400)
+        if request.method == "GET" and request.path.startswith("/api/files/"):
+            # WAHA's media downloads: outside its OpenAPI document, behind the same API key.
+            try:
+                self._authorize(request, request.match_info.get("session"))
+            except _Reply as reply:
+                return reply.response
+            return await handler(request)
         operation = self._operation(request.method, request.path)
         if operation is None:
             self._violation(request, None, [f"{request.method} {request.path} is not an operation of WAHA's API"])
@@ -704,6 +792,21 @@ class WahaSimulator:
             web.post("/api/{session}/auth/request-code", self._request_code),
             web.get("/api/{session}/chats/{chatId}/messages", self._chat_messages),
         ]
+
+    def _file_routes(self) -> list[web.RouteDef]:
+        """WAHA serves media downloads on a static route its OpenAPI document leaves out (so
+        the contract, shared/specs/waha-contract.json, has nothing to say about it)."""
+        return [web.get("/api/files/{session}/{file}", self._file)]
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/files/{session}/{file}: the media of a received message, as WAHA serves its
+        downloads (a static route, not in WAHA's OpenAPI document)."""
+        session = self.sessions.get(request.match_info["session"])
+        found = None if session is None else session.files.get(request.match_info["file"])
+        if found is None:
+            return _nest_error(404, "File not found", "Not Found")
+        content, mimetype = found
+        return web.Response(body=content, headers={"Content-Type": mimetype})
 
     async def _ping(self, request: web.Request) -> web.StreamResponse:
         return web.json_response({"message": "pong"})
@@ -1061,7 +1164,21 @@ class WahaSimulator:
 
     async def _c_inbound(self, request: web.Request) -> web.StreamResponse:
         data = await self._json(request)
-        return web.json_response({"id": self.receive(request.match_info["session"], data["from"], data["text"])})
+        message_id = self.receive(
+            request.match_info["session"],
+            data["from"],
+            data.get("text"),
+            kind=data.get("kind", "text"),
+            caption=data.get("caption"),
+            filename=data.get("filename"),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            location_name=data.get("location_name"),
+            chat=data.get("chat", "direct"),
+            from_me=bool(data.get("from_me", False)),
+            push_name=data.get("push_name"),
+        )
+        return web.json_response({"id": message_id})
 
     async def _c_acks(self, request: web.Request) -> web.StreamResponse:
         delays = (await self._json(request)).get("delays_ms")
@@ -1147,6 +1264,9 @@ def _qr_png(value: str) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
         + chunk(b"IEND", b"")
     )
+
+
+MEDIA_KINDS["image"] = (_qr_png("a photo a guest sent"), "image/png", "png")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -202,3 +202,14 @@ export async function assertManager(sql: Sql, tenantId: string, userId: string):
   }
   return role;
 }
+
+/** Any member (owner, admin, staff) of the tenant: what the inbox's media needs. 403 otherwise. */
+export async function assertMember(sql: Sql, tenantId: string, userId: string): Promise<string> {
+  const rows = await sql<{ role: string }[]>`
+    select role::text from public.tenant_members where tenant_id = ${tenantId} and user_id = ${userId}`;
+  const role = rows[0]?.role;
+  if (role !== "owner" && role !== "admin" && role !== "staff") {
+    throw new HttpError(403, "forbidden", "only members of this hotel can open its guests' media", {}, "role none");
+  }
+  return role;
+}

@@ -8,23 +8,31 @@
 //   qr            the QR code (PNG, base64) to scan with WhatsApp on the hotel's phone
 //   pairing_code  {phone_number}: a code to type on the phone instead of scanning
 //   logout        unlink the phone; the session waits for a new scan
+//   media         {message_id}: the photo, document, voice note or video of a guest's message
+//                 (conversation_messages.id), streamed from WAHA with its content type; nothing
+//                 is stored. Any member of the tenant (staff too) may.
 //
 // The dashboard calls it with supabase.functions.invoke("waha-session", {body}). Only owners and
-// admins of the tenant may; the WAHA API key is read on the server and never returned.
+// admins of the tenant may (media: every member); the WAHA API key is read on the server and
+// never returned.
 import { sharedSql, type Sql } from "../_shared/db.ts";
 import { errorResponse, HttpError, jsonResponse, readBody, requestIdOf, requireJsonBody } from "../_shared/http.ts";
 import { isTransientDbError } from "../_shared/db.ts";
 import { parseJson } from "../_shared/json.ts";
 import { type LogLine, type LogSink, stdoutSink } from "../_shared/log.ts";
-import { assertManager, authenticatedUser, type JwtVerifier, jwtVerifierFromEnv } from "./auth.ts";
+import { assertManager, assertMember, authenticatedUser, type JwtVerifier, jwtVerifierFromEnv } from "./auth.ts";
 import { allowLocalUrlsFromEnv, type Resolver } from "../_shared/url_guard.ts";
-import { type SessionInfo, WahaClient, type WahaConnection, type WebhookConfig } from "./waha.ts";
+import { MediaClient, type SessionInfo, WahaClient, type WahaConnection, type WebhookConfig } from "./waha.ts";
 
-export const ACTIONS = ["status", "start", "restart", "qr", "pairing_code", "logout"] as const;
+export const ACTIONS = ["status", "start", "restart", "qr", "pairing_code", "logout", "media"] as const;
 type Action = (typeof ACTIONS)[number];
 
-/** What waha-webhook accepts; waha-session subscribes the session to exactly these. */
-export const WEBHOOK_EVENTS = ["message", "message.ack", "session.status"];
+/**
+ * What waha-webhook accepts; waha-session subscribes the session to exactly these. `message.any`
+ * brings the guests' messages and the hotel's own (sent from its phone, or by us: the worker tells
+ * them apart); `message` alone would miss what staff write on the phone.
+ */
+export const WEBHOOK_EVENTS = ["message.any", "message.ack", "session.status"];
 
 /**
  * WAHA retries a delivery that did not get a 2xx: 2, 4, 8, 16 and 32 seconds apart, about a
@@ -58,6 +66,7 @@ interface Command {
   action: Action;
   tenantId: string;
   phoneNumber?: string;
+  messageId?: string;
   rotateWebhookSecret: boolean;
 }
 
@@ -67,10 +76,13 @@ function invalid(message: string): HttpError {
 
 function parseCommand(body: unknown): Command {
   if (body === null || typeof body !== "object" || Array.isArray(body)) throw invalid("the body must be a JSON object");
-  const { action, tenant_id: tenantId, phone_number: phone, rotate_webhook_secret: rotate } = body as Record<
-    string,
-    unknown
-  >;
+  const {
+    action,
+    tenant_id: tenantId,
+    phone_number: phone,
+    rotate_webhook_secret: rotate,
+    message_id: message,
+  } = body as Record<string, unknown>;
   if (typeof action !== "string" || !(ACTIONS as readonly string[]).includes(action)) {
     throw invalid(`action must be one of ${ACTIONS.join(", ")}`);
   }
@@ -84,7 +96,15 @@ function parseCommand(body: unknown): Command {
     }
     phoneNumber = phone.replace(/\D/g, "");
   }
-  return { action: action as Action, tenantId, phoneNumber, rotateWebhookSecret: rotate === true };
+  let messageId: string | undefined;
+  if (action === "media") {
+    const text = typeof message === "number" && Number.isSafeInteger(message) ? String(message) : message;
+    if (typeof text !== "string" || !/^[1-9][0-9]{0,17}$/.test(text)) {
+      throw invalid("message_id must be the id of a message in the conversation (a positive integer)");
+    }
+    messageId = text;
+  }
+  return { action: action as Action, tenantId, phoneNumber, messageId, rotateWebhookSecret: rotate === true };
 }
 
 async function connectionOf(sql: Sql, tenantId: string): Promise<WahaConnection & { webhookKey: string }> {
@@ -147,7 +167,7 @@ async function withQr(waha: WahaClient, info: SessionInfo) {
   return { session: { name: info.name, status: info.status }, qr };
 }
 
-async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<Record<string, unknown>> {
+async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<Record<string, unknown> | Response> {
   const sql = deps.sql();
   const connection = await connectionOf(sql, command.tenantId);
   const waha = new WahaClient(connection, deps.fetch, { allowLocal: deps.allowLocalUrls, resolve: deps.resolve });
@@ -189,6 +209,20 @@ async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<
       return { code: (await waha.requestCode(command.phoneNumber!)).code };
     case "logout":
       return await withQr(waha, await waha.logout());
+    case "media": {
+      // The tenant's own message only: another tenant's id answers as a missing one.
+      const rows = await sql<
+        { media_url: string | null; media_mimetype: string | null; media_filename: string | null }[]
+      >`
+        select m.media_url, m.media_mimetype, m.media_filename from public.conversation_messages m
+        where m.id = ${command.messageId!}::bigint and m.tenant_id = ${command.tenantId}::uuid`;
+      const row = rows[0];
+      if (!row?.media_url) {
+        throw new HttpError(404, "not_found", "this message has no photo, file or voice note to show");
+      }
+      line.wahaAction = "media";
+      return await new MediaClient(waha, connection).fetch(row.media_url, row.media_mimetype, row.media_filename);
+    }
   }
 }
 
@@ -210,11 +244,22 @@ export function createHandler(deps: SessionDeps = defaultDeps()): (req: Request)
         requireJsonBody(req);
         const command = parseCommand(parseJson(await readBody(req, 16 * 1024)));
         Object.assign(line, { tenantId: command.tenantId, action: command.action });
-        line.role = await assertManager(deps.sql(), command.tenantId, userId);
+        line.role = command.action === "media"
+          ? await assertMember(deps.sql(), command.tenantId, userId)
+          : await assertManager(deps.sql(), command.tenantId, userId);
         const result = await run(command, deps, line);
-        const session = result.session as { status?: string } | undefined;
-        Object.assign(line, { outcome: "ok", wahaStatus: session?.status });
-        response = jsonResponse(200, result, requestId, CORS);
+        if (result instanceof Response) {
+          for (const [name, value] of Object.entries({ ...CORS, "x-request-id": requestId })) {
+            result.headers.set(name, value);
+          }
+          result.headers.set("access-control-expose-headers", "x-request-id, content-disposition");
+          line.outcome = "ok";
+          response = result;
+        } else {
+          const session = result.session as { status?: string } | undefined;
+          Object.assign(line, { outcome: "ok", wahaStatus: session?.status });
+          response = jsonResponse(200, result, requestId, CORS);
+        }
       }
     } catch (error) {
       response = failure(error, requestId, line);

@@ -63,7 +63,12 @@ Deno.test("with local URLs off, no action reaches a server on 127.0.0.1", opts, 
     const token = await accessToken(await createMember(sql, tenant, "owner"));
     const handle = handlerWith(false);
     for (const action of ACTIONS) {
-      const res = await call(handle, token, { action, tenant_id: tenant.id, phone_number: "+4930123456789" });
+      const res = await call(handle, token, {
+        action,
+        tenant_id: tenant.id,
+        phone_number: "+4930123456789",
+        message_id: 1,
+      });
       const body = await res.json();
       assert.equal(res.status, 409, action);
       assert.equal(body.error, "waha_url_not_allowed");

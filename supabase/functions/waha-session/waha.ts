@@ -66,6 +66,11 @@ export class WahaClient {
     }
   }
 
+  /** A GET or POST whose answer the caller reads itself (the media download). */
+  async raw(method: string, path: string, accept: string): Promise<Response> {
+    return await this.call(method, path, undefined, accept);
+  }
+
   private async call(method: string, path: string, body?: unknown, accept = "application/json"): Promise<Response> {
     await this.assertUrlAllowed();
     const headers: Record<string, string> = { accept };
@@ -216,6 +221,97 @@ export class WahaClient {
     }
     return await this.json(response);
   }
+}
+
+/** The largest media file passed on (WhatsApp's own limit for documents is 2 GB; a hotel's
+ * inbox shows photos, PDFs and voice notes). */
+export const MAX_MEDIA_BYTES = 64 * 1024 * 1024;
+
+const SAFE_MIMETYPE =
+  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(;\s*[a-z0-9_-]+=[a-z0-9_.-]+){0,3}$/i;
+
+function safeMimetype(value: string | null | undefined): string | null {
+  const trimmed = value?.trim();
+  return trimmed && SAFE_MIMETYPE.test(trimmed) ? trimmed : null;
+}
+
+/** inline; filename="..." with an ASCII fallback and the UTF-8 name (RFC 6266). */
+function disposition(filename: string | null): string {
+  if (!filename) return "inline";
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_").slice(0, 200);
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename.slice(0, 200))}`;
+}
+
+/** Passes at most `max` bytes on; more ends the stream with an error. */
+function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) controller.error(new Error(`media larger than ${max} bytes`));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+export class MediaClient {
+  constructor(private readonly client: WahaClient, private readonly connection: WahaConnection) {}
+
+  /**
+   * The media file WAHA keeps for a received message, streamed. `mediaUrl` is what WAHA put in
+   * the message (media.url); it must be a file URL on this tenant's WAHA (same scheme, host,
+   * port and base path), so a forged or altered URL cannot make us fetch anything else. The
+   * request goes to the tenant's base URL with the API key, like every other WAHA call.
+   */
+  async fetch(mediaUrl: string, mimetype: string | null, filename: string | null): Promise<Response> {
+    const base = new URL(
+      this.connection.baseUrl.endsWith("/") ? this.connection.baseUrl : `${this.connection.baseUrl}/`,
+    );
+    let target: URL;
+    try {
+      target = new URL(mediaUrl);
+    } catch {
+      throw mediaRefused("not a URL");
+    }
+    if (
+      target.protocol !== base.protocol || target.host !== base.host || target.username || target.password ||
+      !target.pathname.startsWith(`${base.pathname}api/files/`) || target.pathname.includes("/../")
+    ) {
+      throw mediaRefused(`media URL ${target.protocol}//${target.host}${target.pathname.slice(0, 60)}`);
+    }
+    const response = await this.client.raw("GET", target.pathname.slice(base.pathname.length) + target.search, "*/*");
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new HttpError(404, "media_gone", "WAHA no longer has this file: ask the guest to send it again");
+    }
+    const length = Number(response.headers.get("content-length") ?? "0");
+    if (length > MAX_MEDIA_BYTES || response.body === null) {
+      await response.body?.cancel();
+      throw new HttpError(
+        502,
+        "media_too_large",
+        "this file is too large to show here",
+        {},
+        `content-length ${length}`,
+      );
+    }
+    const headers: Record<string, string> = {
+      "content-type": safeMimetype(mimetype) ?? safeMimetype(response.headers.get("content-type")) ??
+        "application/octet-stream",
+      "content-disposition": disposition(filename),
+      // The guest's file: kept by nobody on the way (no shared cache, no public copy).
+      "cache-control": "private, no-store",
+      "x-content-type-options": "nosniff",
+    };
+    if (length > 0) headers["content-length"] = String(length);
+    return new Response(limited(response.body, MAX_MEDIA_BYTES), { status: 200, headers });
+  }
+}
+
+function mediaRefused(detail: string): HttpError {
+  return new HttpError(502, "media_url_not_allowed", "this media is not on the hotel's WAHA server", {}, detail);
 }
 
 function unexpected(detail: string): HttpError {
