@@ -148,6 +148,8 @@ function ConversationView({
                 <Stack
                   component="ol"
                   aria-label={t("inbox.thread")}
+                  // New messages are read out as they arrive.
+                  aria-live="polite"
                   gap="xs"
                   p={0}
                   m={0}

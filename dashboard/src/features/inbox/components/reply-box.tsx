@@ -143,31 +143,41 @@ export function ReplyBox({ tenantId, conversationId, suggestedLanguage, detected
           {t(notice.key, { detail: notice.detail })}
         </Alert>
       )}
-      <Modal opened={confirming} onClose={() => setConfirming(false)} title={t("inbox.optOut.confirmTitle")} centered>
-        <form onSubmit={confirm}>
-          <Stack>
-            <Text>{t("inbox.optOut.confirmText")}</Text>
-            <Textarea
-              label={t("inbox.optOut.reason")}
-              withAsterisk
-              aria-required
-              value={reason}
-              onChange={(e) => setReason(e.currentTarget.value)}
-              error={reasonMissing ? t("inbox.optOut.reasonRequired") : undefined}
-              maxLength={500}
-              data-autofocus
-            />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setConfirming(false)}>
-                {t("inbox.optOut.cancel")}
-              </Button>
-              <Button type="submit" color="red.9" loading={send.isPending}>
-                {t("inbox.optOut.sendAnyway")}
-              </Button>
-            </Group>
-          </Stack>
-        </form>
-      </Modal>
+      <Modal.Root opened={confirming} onClose={() => setConfirming(false)} centered>
+        <Modal.Overlay />
+        <Modal.Content>
+          {/* A div, not Mantine's <header>: the page has one banner landmark. */}
+          <Modal.Header {...({ component: "div" } as object)}>
+            <Modal.Title fw={700}>{t("inbox.optOut.confirmTitle")}</Modal.Title>
+            <Modal.CloseButton aria-label={t("inbox.optOut.cancel")} />
+          </Modal.Header>
+          <Modal.Body>
+            <form onSubmit={confirm}>
+              <Stack>
+                <Text>{t("inbox.optOut.confirmText")}</Text>
+                <Textarea
+                  label={t("inbox.optOut.reason")}
+                  withAsterisk
+                  aria-required
+                  value={reason}
+                  onChange={(e) => setReason(e.currentTarget.value)}
+                  error={reasonMissing ? t("inbox.optOut.reasonRequired") : undefined}
+                  maxLength={500}
+                  data-autofocus
+                />
+                <Group justify="flex-end">
+                  <Button variant="default" onClick={() => setConfirming(false)}>
+                    {t("inbox.optOut.cancel")}
+                  </Button>
+                  <Button type="submit" color="red.9" loading={send.isPending}>
+                    {t("inbox.optOut.sendAnyway")}
+                  </Button>
+                </Group>
+              </Stack>
+            </form>
+          </Modal.Body>
+        </Modal.Content>
+      </Modal.Root>
     </Stack>
   );
 }
