@@ -20,8 +20,25 @@ export async function fetchMedia(tenantId: string, messageId: number): Promise<B
     throw new UserFacingError("inbox.media.unreachable");
   }
   if (response.ok) return response.blob();
-  if (response.status === 401) throw new UserFacingError("errors.session");
-  if (response.status === 404) throw new UserFacingError("inbox.media.gone");
-  if (response.status === 502) throw new UserFacingError("inbox.media.whatsapp");
-  throw new UserFacingError("errors.unknown");
+  throw new UserFacingError(mediaErrorKey(response.status, await errorCode(response)));
+}
+
+async function errorCode(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { error?: unknown };
+    return typeof body.error === "string" ? body.error : "";
+  } catch {
+    return "";
+  }
+}
+
+// The function's refusal (status, and its `error` code) in words that say what to do next.
+export function mediaErrorKey(status: number, code: string): string {
+  if (status === 401) return "errors.session";
+  if (status === 403) return "errors.notAllowed";
+  if (code === "media_gone") return "inbox.media.gone";
+  if (status === 404) return "inbox.media.notAvailable";
+  if (code === "media_too_large") return "inbox.media.tooLarge";
+  if (status === 409 || status >= 500) return "inbox.media.whatsapp";
+  return "errors.unknown";
 }

@@ -25,7 +25,8 @@ describe("ReplyBox", () => {
       .mockResolvedValueOnce(answer({ code: "PT409", hint: "confirm_opt_out", message: "guest opted out" }))
       .mockResolvedValueOnce(answer(null));
     box();
-    await userEvent.type(screen.getByLabelText("Message to the guest"), "Your invoice is attached");
+    await userEvent.click(screen.getByLabelText("Message to the guest"));
+    await userEvent.paste("Your invoice is attached");
     await userEvent.click(screen.getByRole("button", { name: "Send reply" }));
 
     const dialog = await screen.findByRole("dialog", { name: "The guest opted out of WhatsApp messages" });
@@ -34,7 +35,8 @@ describe("ReplyBox", () => {
     expect(await screen.findByText("Give a reason to send it.")).toBeInTheDocument();
     expect(rpc).toHaveBeenCalledTimes(1);
 
-    await userEvent.type(screen.getByLabelText(/Why send it anyway/), "Guest asked for the invoice by phone");
+    await userEvent.click(screen.getByLabelText(/Why send it anyway/));
+    await userEvent.paste("Guest asked for the invoice by phone");
     await userEvent.click(screen.getByRole("button", { name: "Send anyway" }));
     await waitFor(() => expect(screen.getByTestId("reply-notice")).toHaveTextContent("Queued"));
     expect(rpc).toHaveBeenLastCalledWith("send_reply", {
@@ -48,7 +50,8 @@ describe("ReplyBox", () => {
   it("says why a reply is refused when the guest wrote STOP again", async () => {
     vi.spyOn(supabase, "rpc").mockResolvedValueOnce(answer({ code: "PT409", hint: "stopped_again", message: "x" }));
     box();
-    await userEvent.type(screen.getByLabelText("Message to the guest"), "Hello?");
+    await userEvent.click(screen.getByLabelText("Message to the guest"));
+    await userEvent.paste("Hello?");
     await userEvent.click(screen.getByRole("button", { name: "Send reply" }));
     await waitFor(() => expect(screen.getByTestId("reply-notice")).toHaveTextContent("wrote STOP again"));
   });
@@ -57,7 +60,8 @@ describe("ReplyBox", () => {
     const rpc = vi.spyOn(supabase, "rpc").mockResolvedValueOnce(answer(null));
     box();
     await userEvent.click(screen.getByText("Internal note"));
-    await userEvent.type(screen.getByLabelText("Note for the team"), "Call back after 3pm");
+    await userEvent.click(screen.getByLabelText("Note for the team"));
+    await userEvent.paste("Call back after 3pm");
     await userEvent.click(screen.getByRole("button", { name: "Add note" }));
     await waitFor(() => expect(screen.getByTestId("reply-notice")).toHaveTextContent("Note added."));
     expect(rpc).toHaveBeenCalledWith("add_conversation_note", { p_conversation_id: "c1", p_body: "Call back after 3pm" });
