@@ -7,13 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from realtime import AsyncRealtimeClient, RealtimePostgresChangesListenEvent
 
+from devstack.simulators.realtime import RealtimeSimulator
 from tests.factories import Factory, Tenant
+from tests.test_realtime_signed_in import eventually, user_token
 from tests.test_worker_inbound import event_states, ingest, waha_event
 from worker.db.pool import Pool
 from worker.inbound.processor import InboundProcessor
@@ -174,9 +178,12 @@ async def test_the_hotel_writing_from_the_phone_is_told_from_our_sends(
     tenant = hotel(factory)
     await deliver(db, tenant, processor, waha_event("message", guest_message("Where do I park?")))
     ours = factory.message(tenant, status="sending", lease_owner="w", lease_expires_at=dt.datetime.now(dt.UTC))
-    echo = guest_message(
-        "Your room is ready", key="OURS1", id=f"true_{GUEST_CHAT}_OURS1", fromMe=True, source="api", to=GUEST_CHAT
-    )
+    # An engine that says where a message was written from: "api" is ours, nothing to do.
+    api = guest_message("Your room is ready", key="OURS1", id=f"true_{GUEST_CHAT}_OURS1", fromMe=True, source="api")
+    api.update({"from": "4930000001@c.us", "to": GUEST_CHAT})
+    await deliver(db, tenant, processor, waha_event("message.any", api))
+    assert event_states(db)[-1][1] == "ignored"
+    echo = guest_message("Your room is ready", key="OURS1", id=f"true_{GUEST_CHAT}_OURS1", fromMe=True, to=GUEST_CHAT)
     echo["from"] = "4930000001@c.us"
     # WAHA's echo of our send before the worker recorded its id: retried, not taken for the phone.
     await deliver(db, tenant, processor, waha_event("message.any", echo))
@@ -429,3 +436,63 @@ async def test_members_of_another_hotel_see_nothing(db: Conn, factory: Factory, 
     for table in ("conversations", "conversation_messages", "conversation_notes", "conversation_reads"):
         assert as_user(db, outsider, f"select * from public.{table}") == [], table
     assert refusal(db, outsider, "select * from public.list_conversations(%s)", (tenant.id,))[0] == "PT404"
+
+
+# ---- live updates ---------------------------------------------------------------------------------
+@pytest.fixture
+async def realtime(clean_db: str) -> AsyncIterator[RealtimeSimulator]:
+    async with RealtimeSimulator(clean_db) as sim:
+        yield sim
+        sim.assert_no_violations()
+
+
+async def test_live_thread_updates_reach_only_the_hotels_own_members(
+    db: Conn, factory: Factory, realtime: RealtimeSimulator
+) -> None:
+    hotels = [hotel(factory), hotel(factory)]
+    clients: list[AsyncRealtimeClient] = []
+    seen: list[list[Any]] = [[], []]
+    try:
+        for n, tenant in enumerate(hotels):
+            client = AsyncRealtimeClient(f"{realtime.base_url}/realtime/v1", realtime.anon_key(), auto_reconnect=False)
+            await client.set_auth(user_token(realtime, factory.member(tenant, "staff")))
+            channel = client.channel(f"inbox-{n}")
+            for table in ("conversations", "conversation_messages"):
+                channel.on_postgres_changes(
+                    RealtimePostgresChangesListenEvent.All, seen[n].append, table=table, schema="public"
+                )
+            await channel.subscribe()
+            clients.append(client)
+        await realtime.wait_until(lambda: realtime.subscribed == 2)
+
+        for n, tenant in enumerate(hotels):
+            db.execute(
+                "select internal.record_conversation_message_v1(%s, 'default', %s, %s, false, now(), %s)",
+                (tenant.id, GUEST_CHAT, f"false_{GUEST_CHAT}_LIVE{n}", f"question from hotel {n}"),
+            )
+
+        def texts(n: int) -> set[str]:
+            return {
+                str(p["data"]["record"].get("body")) for p in seen[n] if p["data"]["table"] == "conversation_messages"
+            }
+
+        await eventually(lambda: "question from hotel 1" in texts(1) and "question from hotel 0" in texts(0))
+        assert texts(0) == {"question from hotel 0"} and texts(1) == {"question from hotel 1"}
+        for n, tenant in enumerate(hotels):
+            assert {p["data"]["record"]["tenant_id"] for p in seen[n]} == {str(tenant.id)}
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def test_an_unknown_number_is_linked_when_the_pms_brings_its_guest(
+    db: Conn, factory: Factory, processor: InboundProcessor
+) -> None:
+    tenant = hotel(factory, guest=False)
+    await deliver(db, tenant, processor, waha_event("message", guest_message("I booked on your website")))
+    assert db.execute("select guest_id, property_id from public.conversations").fetchone() == (None, None)
+    factory.reservation(tenant, arrival_date="2027-06-01", departure_date="2027-06-03")
+    row = db.execute(
+        "select g.full_name, c.property_id from public.conversations c join public.guests g on g.id = c.guest_id"
+    ).fetchone()
+    assert row == ("Ada Lovelace", tenant.property_id)

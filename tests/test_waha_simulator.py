@@ -498,6 +498,23 @@ async def test_guest_media_locations_and_other_chats_arrive_as_waha_posts_them(
         assert served.headers["content-type"].startswith("audio/ogg") and served.content.startswith(b"OggS")
         missing = await client.get(url.rsplit("/", 1)[0] + "/nothing.png", headers={"X-Api-Key": "media-key"})
         assert missing.status_code == 404
+        # WAHA deletes its files after WHATSAPP_FILES_LIFETIME; fetching the message downloads again.
+        assert sim.expire_media("hotel") == 2
+        assert (await client.get(url, headers={"X-Api-Key": "media-key"})).status_code == 404
+        again = await client.get(
+            f"{sim.base_url}/api/hotel/chats/{GUEST}@c.us/messages/{voice}",
+            params={"downloadMedia": "true"},
+            headers={"X-Api-Key": "media-key"},
+        )
+        assert again.status_code == 200
+        assert [e.message for e in SPEC.schema("WAMessage").iter_errors(again.json())] == []
+        fresh = await client.get(again.json()["media"]["url"], headers={"X-Api-Key": "media-key"})
+        assert fresh.status_code == 200 and fresh.content.startswith(b"OggS")
+        other_chat = await client.get(
+            f"{sim.base_url}/api/hotel/chats/49111@c.us/messages/{voice}", headers={"X-Api-Key": "media-key"}
+        )
+        assert other_chat.status_code == 404
+    assert list(sim.violations) == []
 
 
 async def test_undeliverable_webhooks_are_retried_then_given_up(receiver: Receiver) -> None:

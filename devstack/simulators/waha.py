@@ -176,6 +176,8 @@ class SimSession:
     activity: float | None = None
     # Media of received messages, by file name: (bytes, mimetype), as WAHA keeps its downloads.
     files: OrderedDict[str, tuple[bytes, str]] = field(default_factory=OrderedDict)
+    # Messages received (by id), for GET .../messages/{messageId}?downloadMedia=true.
+    received: OrderedDict[str, tuple[dict[str, Any], str]] = field(default_factory=OrderedDict)
 
     @property
     def running(self) -> bool:
@@ -526,12 +528,8 @@ class WahaSimulator:
                 **({"name": location_name} if location_name else {}),
             }
         elif kind != "text":
+            url = self._keep_file(session, key, kind)
             content, mimetype, extension = MEDIA_KINDS[kind]
-            file = f"{key}.{extension}"
-            session.files[file] = (content, mimetype)
-            while len(session.files) > self.history:
-                session.files.popitem(last=False)
-            url = f"{self.base_url}/api/files/{session.name}/{file}"
             raw.update({"type": "ptt" if kind == "voice" else kind, "size": len(content)})
             payload.update(
                 {
@@ -544,6 +542,9 @@ class WahaSimulator:
                     },
                 }
             )
+        session.received[message_id] = (payload, kind)
+        while len(session.received) > self.history:
+            session.received.popitem(last=False)
         if not from_me:
             self._emit(session, "message", payload)
         self._emit(session, "message.any", payload)
@@ -552,6 +553,22 @@ class WahaSimulator:
     def media_file(self, name: str, file: str) -> tuple[bytes, str] | None:
         """The bytes and mimetype WAHA serves for a received message's media (None: unknown)."""
         return self.session(name).files.get(file)
+
+    def expire_media(self, name: str) -> int:
+        """WAHA deletes its downloads after WHATSAPP_FILES_LIFETIME (180 s by default): the
+        files route answers 404 until the message is fetched again with downloadMedia=true."""
+        session = self.session(name)
+        count = len(session.files)
+        session.files.clear()
+        return count
+
+    def _keep_file(self, session: SimSession, key: str, kind: str) -> str:
+        content, mimetype, extension = MEDIA_KINDS[kind]
+        file = f"{key}.{extension}"
+        session.files[file] = (content, mimetype)
+        while len(session.files) > self.history:
+            session.files.popitem(last=False)
+        return f"{self.base_url}/api/files/{session.name}/{file}"
 
     # ---------------------------------------------------------------- internals: state
 
@@ -791,7 +808,23 @@ class WahaSimulator:
             web.get("/api/{session}/auth/qr", self._qr),
             web.post("/api/{session}/auth/request-code", self._request_code),
             web.get("/api/{session}/chats/{chatId}/messages", self._chat_messages),
+            web.get("/api/{session}/chats/{chatId}/messages/{messageId}", self._chat_message),
         ]
+
+    async def _chat_message(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/{session}/chats/{chatId}/messages/{messageId}: a message the session
+        received; with downloadMedia (WAHA's default: true) its media is downloaded again, so
+        an expired file gets a working URL."""
+        session = self._running_session(request.match_info["session"])
+        found = session.received.get(request.match_info["messageId"])
+        chat = None if found is None else found[0]["to" if found[0]["fromMe"] else "from"]
+        if found is None or chat != request.match_info["chatId"]:
+            return _nest_error(404, "Message not found", "Not Found")
+        payload, kind = json.loads(json.dumps(found[0])), found[1]
+        if kind in MEDIA_KINDS and request.query.get("downloadMedia", "true") != "false":
+            key = payload["id"].rsplit("_", 1)[-1]
+            payload["media"]["url"] = payload["mediaUrl"] = self._keep_file(session, key, kind)
+        return web.json_response(payload)
 
     def _file_routes(self) -> list[web.RouteDef]:
         """WAHA serves media downloads on a static route its OpenAPI document leaves out (so
@@ -1068,6 +1101,7 @@ class WahaSimulator:
             web.get("/_sim/sessions/{session}/sent", self._c_sent),
             web.post("/_sim/sessions/{session}/acks", self._c_ack),
             web.post("/_sim/sessions/{session}/inbound", self._c_inbound),
+            web.post("/_sim/sessions/{session}/files/expire", self._c_expire_media),
             web.put("/_sim/latency", self._c_latency),
             web.put("/_sim/acks", self._c_acks),
             web.post("/_sim/api-keys", self._c_add_key),
@@ -1179,6 +1213,9 @@ class WahaSimulator:
             push_name=data.get("push_name"),
         )
         return web.json_response({"id": message_id})
+
+    async def _c_expire_media(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"expired": self.expire_media(request.match_info["session"])})
 
     async def _c_acks(self, request: web.Request) -> web.StreamResponse:
         delays = (await self._json(request)).get("delays_ms")

@@ -51,6 +51,7 @@ SIMULATED = frozenset(
         ("GET", "/api/{session}/auth/qr"),
         ("POST", "/api/{session}/auth/request-code"),
         ("GET", "/api/{session}/chats/{chatId}/messages"),
+        ("GET", "/api/{session}/chats/{chatId}/messages/{messageId}"),
     }
 )
 # The webhook events the simulator posts and the waha-webhook function handles.

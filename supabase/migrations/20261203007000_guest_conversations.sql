@@ -10,7 +10,7 @@
 -- conversation_reads     each member's read marker (unread counts are per member)
 --
 -- Members read them under RLS; every write goes through the RPCs (20261203007100) or the back
--- end. The contract the dashboard relies on: /work/wt/inbox-contract.md (kept in docs too).
+-- end. The contract the dashboard relies on: docs/inbox-contract.md.
 
 -- ============================================================================================
 -- Settings

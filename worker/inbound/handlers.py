@@ -142,6 +142,9 @@ async def _guest_message(store: InboundStore, event: ClaimedEvent) -> Outcome:
     session = event.payload.get("session")
     if not isinstance(session, str) or not session:
         raise PayloadError("a WAHA message event needs its session")
+    if body.get("fromMe") is True and body.get("source") == "api":
+        # Sent through WAHA's API, i.e. by us: the thread has it from message_logs already.
+        return "ignored"
     parsed = chat_messages.parse(body)
     if isinstance(parsed, chat_messages.NotAGuestChat):
         logger.info("message ignored: {reason}", reason=parsed.reason)

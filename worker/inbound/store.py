@@ -110,10 +110,6 @@ class InboundStore(Store):
         )
         return bool(row and row["applied"])
 
-    async def opt_out_guest(self, tenant_id: str, phone: str, reason: str) -> bool:
-        row = await self._one("opt_out_guest", {"tenant_id": tenant_id, "phone": phone, "reason": reason})
-        return bool(row and row["opted_out"])
-
     async def record_conversation_message(
         self, tenant_id: str, session: str, message: ChatMessage, *, language: str | None, consent: str | None
     ) -> RecordedMessage:

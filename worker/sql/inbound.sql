@@ -40,8 +40,6 @@ select internal.record_session_status_v1(%(tenant_id)s, %(session)s, %(status)s,
 -- name: pause_tenant_sends
 select internal.pause_tenant_sends_v1(%(tenant_id)s, %(reason)s)
 
--- name: opt_out_guest
-select internal.opt_out_guest_v1(%(tenant_id)s, %(phone)s, %(reason)s) as opted_out
 
 -- name: record_conversation_message
 -- 20261203007100_conversation_ingest_and_replies.sql

@@ -212,16 +212,34 @@ async function run(command: Command, deps: SessionDeps, line: LogLine): Promise<
     case "media": {
       // The tenant's own message only: another tenant's id answers as a missing one.
       const rows = await sql<
-        { media_url: string | null; media_mimetype: string | null; media_filename: string | null }[]
+        {
+          media_url: string | null;
+          media_mimetype: string | null;
+          media_filename: string | null;
+          waha_message_id: string | null;
+          waha_session: string;
+          chat_id: string;
+        }[]
       >`
-        select m.media_url, m.media_mimetype, m.media_filename from public.conversation_messages m
+        select m.media_url, m.media_mimetype, m.media_filename, m.waha_message_id, m.waha_session, c.chat_id
+        from public.conversation_messages m
+        join public.conversations c on c.id = m.conversation_id
         where m.id = ${command.messageId!}::bigint and m.tenant_id = ${command.tenantId}::uuid`;
       const row = rows[0];
       if (!row?.media_url) {
         throw new HttpError(404, "not_found", "this message has no photo, file or voice note to show");
       }
       line.wahaAction = "media";
-      return await new MediaClient(waha, connection).fetch(row.media_url, row.media_mimetype, row.media_filename);
+      // WAHA deletes its files after a while: the message's id lets it download the media again.
+      const source = row.waha_message_id === null
+        ? undefined
+        : { session: row.waha_session, chatId: row.chat_id, messageId: row.waha_message_id };
+      return await new MediaClient(waha, connection).fetch(
+        row.media_url,
+        row.media_mimetype,
+        row.media_filename,
+        source,
+      );
     }
   }
 }

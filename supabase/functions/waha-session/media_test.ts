@@ -19,15 +19,20 @@ const sql = testSql();
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const PDF = new TextEncoder().encode("%PDF-1.4\n% a guest's invoice\n%%EOF\n");
 
-/** WAHA's files route: GET /api/files/<session>/<file>, behind the API key. */
-function wahaFiles(apiKey: string) {
+/** WAHA's files route (GET /api/files/<session>/<file>) and its message lookup, behind the API
+ * key. `downloadAgain` says which file URL a message lookup with downloadMedia=true answers. */
+function wahaFiles(apiKey: string, downloadAgain: (origin: string) => string | null = () => null) {
   const seen: string[] = [];
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
     const url = new URL(req.url);
-    seen.push(url.pathname);
+    seen.push(url.pathname + url.search);
     if (req.headers.get("x-api-key") !== apiKey) return Response.json({ message: "Unauthorized" }, { status: 401 });
     if (url.pathname === "/api/files/default/INVOICE.pdf") {
       return new Response(PDF, { headers: { "content-type": "application/pdf" } });
+    }
+    const again = downloadAgain(url.origin);
+    if (url.pathname.startsWith("/api/default/chats/4915112345678%40c.us/messages/") && again !== null) {
+      return Response.json({ id: "x", media: { url: again, mimetype: "application/pdf" } });
     }
     return Response.json({ message: "not found" }, { status: 404 });
   });
@@ -148,9 +153,39 @@ Deno.test("a media URL off the hotel's WAHA is never fetched", opts, async () =>
     assert.equal(gone.status, 404);
     assert.equal((await gone.json()).error, "media_gone");
     assert.deepEqual(elsewhere.seen, []);
-    assert.deepEqual(waha.seen, ["/api/files/default/OLD.pdf"]);
+    assert.equal(waha.seen[0], "/api/files/default/OLD.pdf");
+    assert.match(
+      waha.seen[1],
+      /^\/api\/default\/chats\/4915112345678%40c\.us\/messages\/false_.+\?downloadMedia=true$/,
+    );
   } finally {
     await waha.close();
+    await elsewhere.close();
+  }
+});
+
+Deno.test("a file WAHA has deleted is downloaded again through the message", opts, async () => {
+  const elsewhere = wahaFiles("key-media-4");
+  const waha = wahaFiles("key-media-4", (origin) => `${origin}/api/files/default/INVOICE.pdf`);
+  const forged = wahaFiles("key-media-4", () => `${elsewhere.url}/api/files/default/INVOICE.pdf`);
+  try {
+    const tenant = await hotel("media-again", waha.url, "key-media-4");
+    const staff = await accessToken(await createMember(sql, tenant, "staff"));
+    const res = await media(staff, tenant, await message(tenant, `${waha.url}/api/files/default/EXPIRED.pdf`));
+    assert.equal(res.status, 200);
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), PDF);
+    assert.equal(waha.seen.at(-1), "/api/files/default/INVOICE.pdf");
+
+    // What WAHA answers is checked like the stored URL: a file elsewhere is never fetched.
+    const other = await hotel("media-again-forged", forged.url, "key-media-4");
+    const admin = await accessToken(await createMember(sql, other, "admin"));
+    const refused = await media(admin, other, await message(other, `${forged.url}/api/files/default/EXPIRED.pdf`));
+    assert.equal(refused.status, 502);
+    assert.equal((await refused.json()).error, "media_url_not_allowed");
+    assert.deepEqual(elsewhere.seen, []);
+  } finally {
+    await waha.close();
+    await forged.close();
     await elsewhere.close();
   }
 });

@@ -256,6 +256,13 @@ function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<
   );
 }
 
+/** Where WAHA can download a message's media again (its files expire: WHATSAPP_FILES_LIFETIME). */
+export interface MediaSource {
+  session: string;
+  chatId: string;
+  messageId: string;
+}
+
 export class MediaClient {
   constructor(private readonly client: WahaClient, private readonly connection: WahaConnection) {}
 
@@ -263,27 +270,22 @@ export class MediaClient {
    * The media file WAHA keeps for a received message, streamed. `mediaUrl` is what WAHA put in
    * the message (media.url); it must be a file URL on this tenant's WAHA (same scheme, host,
    * port and base path), so a forged or altered URL cannot make us fetch anything else. The
-   * request goes to the tenant's base URL with the API key, like every other WAHA call.
+   * request goes to the tenant's base URL with the API key, like every other WAHA call. WAHA
+   * deletes its files after a while (180 s by default): then the message is fetched again with
+   * downloadMedia=true, which gives a new file URL, checked the same way.
    */
-  async fetch(mediaUrl: string, mimetype: string | null, filename: string | null): Promise<Response> {
-    const base = new URL(
-      this.connection.baseUrl.endsWith("/") ? this.connection.baseUrl : `${this.connection.baseUrl}/`,
-    );
-    let target: URL;
-    try {
-      target = new URL(mediaUrl);
-    } catch {
-      throw mediaRefused("not a URL");
+  async fetch(
+    mediaUrl: string,
+    mimetype: string | null,
+    filename: string | null,
+    source?: MediaSource,
+  ): Promise<Response> {
+    let response = await this.download(mediaUrl);
+    if (response === null && source !== undefined) {
+      const fresh = await this.downloadAgain(source);
+      if (fresh !== null) response = await this.download(fresh);
     }
-    if (
-      target.protocol !== base.protocol || target.host !== base.host || target.username || target.password ||
-      !target.pathname.startsWith(`${base.pathname}api/files/`) || target.pathname.includes("/../")
-    ) {
-      throw mediaRefused(`media URL ${target.protocol}//${target.host}${target.pathname.slice(0, 60)}`);
-    }
-    const response = await this.client.raw("GET", target.pathname.slice(base.pathname.length) + target.search, "*/*");
-    if (response.status === 404) {
-      await response.body?.cancel();
+    if (response === null) {
       throw new HttpError(404, "media_gone", "WAHA no longer has this file: ask the guest to send it again");
     }
     const length = Number(response.headers.get("content-length") ?? "0");
@@ -307,6 +309,50 @@ export class MediaClient {
     };
     if (length > 0) headers["content-length"] = String(length);
     return new Response(limited(response.body, MAX_MEDIA_BYTES), { status: 200, headers });
+  }
+
+  /** The file at `mediaUrl` on the tenant's WAHA; null when WAHA no longer has it. */
+  private async download(mediaUrl: string): Promise<Response | null> {
+    const base = new URL(
+      this.connection.baseUrl.endsWith("/") ? this.connection.baseUrl : `${this.connection.baseUrl}/`,
+    );
+    let target: URL;
+    try {
+      target = new URL(mediaUrl);
+    } catch {
+      throw mediaRefused("not a URL");
+    }
+    if (
+      target.protocol !== base.protocol || target.host !== base.host || target.username || target.password ||
+      !target.pathname.startsWith(`${base.pathname}api/files/`) || target.pathname.includes("/../")
+    ) {
+      throw mediaRefused(`media URL ${target.protocol}//${target.host}${target.pathname.slice(0, 60)}`);
+    }
+    const response = await this.client.raw("GET", target.pathname.slice(base.pathname.length) + target.search, "*/*");
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    return response;
+  }
+
+  /** WAHA downloads the message's media again (GET .../messages/{id}?downloadMedia=true). */
+  private async downloadAgain(source: MediaSource): Promise<string | null> {
+    const path = `api/${encodeURIComponent(source.session)}/chats/${encodeURIComponent(source.chatId)}/messages/` +
+      `${encodeURIComponent(source.messageId)}?downloadMedia=true`;
+    const response = await this.client.raw("GET", path, "application/json");
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    let answer: unknown;
+    try {
+      answer = await response.json();
+    } catch {
+      return null;
+    }
+    const url = (answer as { media?: { url?: unknown } } | null)?.media?.url;
+    return typeof url === "string" && url !== "" ? url : null;
   }
 }
 
