@@ -9,6 +9,8 @@ export interface InboxFilters {
   // "me": assigned to the signed-in member; "unassigned": to nobody; "all": everyone's.
   assignee: "all" | "me" | "unassigned";
   search: string;
+  // One property's conversations, or "" for the whole hotel.
+  propertyId: string;
 }
 
 export async function listConversations(
@@ -21,6 +23,7 @@ export async function listConversations(
     .rpc("list_conversations", {
       p_tenant_id: tenantId,
       p_status: filters.status,
+      p_property_id: filters.propertyId || null,
       p_search: search.length >= 2 ? search : null,
       p_assignee_id: filters.assignee === "me" ? userId : null,
       p_limit: 100,

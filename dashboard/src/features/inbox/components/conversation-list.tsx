@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import { QueryState } from "../../../components/ui/query-state";
 import { formatDateTime } from "../../../lib/time";
 import { useConversations, type InboxFilters } from "../api/list-conversations";
+import type { Property } from "../api/properties";
 import { displayName, type ConversationSummary } from "../api/types";
 
 interface Props {
@@ -14,9 +15,10 @@ interface Props {
   timeZone: string;
   filters: InboxFilters;
   onFilters: (filters: InboxFilters) => void;
+  properties: Property[];
 }
 
-export function ConversationList({ tenantId, userId, selectedId, timeZone, filters, onFilters }: Props) {
+export function ConversationList({ tenantId, userId, selectedId, timeZone, filters, onFilters, properties }: Props) {
   const { t } = useTranslation();
   const [search, setSearch] = useState(filters.search);
   const conversations = useConversations(tenantId, userId, filters);
@@ -50,6 +52,17 @@ export function ConversationList({ tenantId, userId, selectedId, timeZone, filte
           { value: "unassigned", label: t("inbox.filter.unassigned") },
         ]}
       />
+      {properties.length > 1 && (
+        <NativeSelect
+          label={t("inbox.filter.property")}
+          value={filters.propertyId}
+          onChange={(e) => onFilters({ ...filters, propertyId: e.currentTarget.value })}
+          data={[
+            { value: "", label: t("inbox.filter.allProperties") },
+            ...properties.map((p) => ({ value: p.id, label: p.name })),
+          ]}
+        />
+      )}
       <form onSubmit={submit} role="search">
         <Group gap="xs" align="flex-end" wrap="nowrap">
           <TextInput

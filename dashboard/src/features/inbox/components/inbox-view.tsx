@@ -21,7 +21,7 @@ export function InboxView({ tenantId, userId, conversationId, timeZone }: Props)
   const live = useLiveInbox(tenantId);
   const counts = useUnreadCounts(tenantId);
   const properties = useProperties(tenantId).data ?? [];
-  const [filters, setFilters] = useState<InboxFilters>({ status: "open", assignee: "all", search: "" });
+  const [filters, setFilters] = useState<InboxFilters>({ status: "open", assignee: "all", search: "", propertyId: "" });
   const total = totalUnread(counts.data);
   const perProperty = (counts.data ?? []).filter((c) => c.unread_conversations > 0);
 
@@ -54,6 +54,7 @@ export function InboxView({ tenantId, userId, conversationId, timeZone }: Props)
             timeZone={timeZone}
             filters={filters}
             onFilters={setFilters}
+            properties={properties}
           />
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 8 }}>
