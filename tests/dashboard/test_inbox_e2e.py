@@ -120,6 +120,13 @@ async def test_a_guest_writes_staff_answer_and_the_ticks_come_back_live(
     await expect(page.get_by_role("link", name="BK-7")).to_be_visible()
     await expect(page.get_by_role("heading", name="Grace Hopper")).to_be_visible()
 
+    # On a phone: one thing at a time, the thread with a way back to the list.
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(page.get_by_role("list", name="Conversations")).to_be_hidden()
+    await page.get_by_role("link", name="Back to the conversations").click()
+    await expect(page.get_by_role("link", name=re.compile("Grace Hopper")).first).to_be_visible()
+    await assert_accessible(page, "inbox on a phone")
+
 
 async def test_photos_and_documents_open_and_an_opted_out_guest_needs_a_confirmed_reason(
     db: psycopg.Connection[Any], factory: Factory, stack: Stack, page: Page, worker: WorkerProcess

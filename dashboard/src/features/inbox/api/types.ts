@@ -93,8 +93,8 @@ export interface UnreadCount {
   unread_messages: number;
 }
 
-// What the person sees as the conversation's name: the guest's, else the name WhatsApp shows,
-// else the number.
+// What the person sees as the conversation's name: the guest's, else the name WhatsApp shows
+// with the number (anyone can call themselves anything there), else the number.
 export function displayName(c: {
   guest_name?: string | null;
   contact_name: string | null;
@@ -102,5 +102,8 @@ export function displayName(c: {
   chat_id: string;
   guests?: ConversationGuest | null;
 }): string {
-  return c.guest_name ?? c.guests?.full_name ?? c.contact_name ?? c.phone_e164 ?? c.chat_id;
+  const guest = c.guest_name ?? c.guests?.full_name;
+  if (guest) return guest;
+  const number = c.phone_e164 ?? c.chat_id;
+  return c.contact_name ? `${c.contact_name} · ${number}` : number;
 }
