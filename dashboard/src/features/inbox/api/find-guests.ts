@@ -29,7 +29,7 @@ export async function findGuests(tenantId: string, text: string): Promise<GuestC
 
 export function useFindGuests(tenantId: string, text: string) {
   return useQuery({
-    queryKey: ["inbox", tenantId, "guests", text.trim()],
+    queryKey: ["inbox-guests", tenantId, text.trim()],
     queryFn: () => findGuests(tenantId, text),
     enabled: text.trim().length >= 2,
   });

@@ -1,4 +1,6 @@
 // Every inbox query's key starts with ["inbox", tenantId]: one invalidation refreshes them all.
+// Templates, properties and the guest finder are keyed apart ("inbox-templates", …): a new
+// message does not refetch them.
 export const inboxKeys = {
   all: (tenantId: string) => ["inbox", tenantId] as const,
   list: (tenantId: string, filters: object) => ["inbox", tenantId, "list", filters] as const,

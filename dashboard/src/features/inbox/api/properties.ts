@@ -19,5 +19,5 @@ export async function getProperties(tenantId: string): Promise<Property[]> {
 }
 
 export function useProperties(tenantId: string) {
-  return useQuery({ queryKey: ["inbox", tenantId, "properties"], queryFn: () => getProperties(tenantId), staleTime: 300_000 });
+  return useQuery({ queryKey: ["inbox-properties", tenantId], queryFn: () => getProperties(tenantId), staleTime: 300_000 });
 }

@@ -22,5 +22,5 @@ export async function getTemplates(tenantId: string): Promise<TemplateChoice[]> 
 }
 
 export function useTemplates(tenantId: string) {
-  return useQuery({ queryKey: ["inbox", tenantId, "templates"], queryFn: () => getTemplates(tenantId), staleTime: 60_000 });
+  return useQuery({ queryKey: ["inbox-templates", tenantId], queryFn: () => getTemplates(tenantId), staleTime: 60_000 });
 }
