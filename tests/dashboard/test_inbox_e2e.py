@@ -101,6 +101,13 @@ async def test_a_guest_writes_staff_answer_and_the_ticks_come_back_live(
     await expect(mine.get_by_role("img", name="Read")).to_have_text("✓✓")
     assert [(m.chat_id, m.text) for m in stack.waha.sent(session)] == [("4915111110001@c.us", reply)]
 
+    # Assigned by name; the list's "Me" filter finds it.
+    await page.get_by_role("button", name="Assign to me").click()
+    await expect(page.get_by_label("Assignee").locator("option:checked")).to_have_text(f"{staff.email} (you)")
+    await page.get_by_label("Assigned to").select_option(label="Me")
+    await expect(grace).to_contain_text("Assigned to you")
+    await page.get_by_label("Assigned to").select_option(label="Anyone")
+
     # An internal note shows in the thread for staff, and is never sent.
     await page.get_by_text("Internal note", exact=True).click()
     await page.get_by_label("Note for the team").fill("Early check-in agreed with housekeeping")

@@ -1,10 +1,11 @@
-import { Alert, Anchor, Badge, Button, Grid, Group, Stack, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Grid, Group, NativeSelect, Stack, Text, Title } from "@mantine/core";
 import { useEffect, useRef } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { QueryState } from "../../../components/ui/query-state";
 import { UserFacingError } from "../../../lib/errors";
 import { formatDateTime } from "../../../lib/time";
+import { useAssignees } from "../api/assignees";
 import { assign, setStatus, useInboxMutation, useMarkRead } from "../api/actions";
 import { useConversation, useNotes, useThread } from "../api/get-conversation";
 import { displayName, type Conversation, type Note, type ThreadMessage } from "../api/types";
@@ -67,6 +68,7 @@ function ConversationView({
   const markRead = useMarkRead(c.tenant_id);
   const status = useInboxMutation(c.tenant_id, (s: "open" | "closed") => setStatus(c.id, s));
   const assignment = useInboxMutation(c.tenant_id, (to: string | null) => assign(c.id, to));
+  const members = useAssignees(c.tenant_id).data ?? [];
   const readUpTo = useRef(0);
   const guest = c.guests;
   const optedOut = guest ? !guest.whatsapp_opt_in : false;
@@ -102,18 +104,21 @@ function ConversationView({
           <Badge variant="light" c="black" color={c.status === "open" ? "blue" : "gray"}>
             {t(`inbox.status_${c.status}`)}
           </Badge>
-          <Text size="sm">
-            {c.assignee_id === userId
-              ? t("inbox.assignedToYou")
-              : c.assignee_id
-                ? t("inbox.assignedToColleague")
-                : t("inbox.notAssigned")}
-          </Text>
-          {c.assignee_id === userId ? (
-            <Button size="compact-sm" variant="default" loading={assignment.isPending} onClick={() => assignment.mutate(null)}>
-              {t("inbox.unassign")}
-            </Button>
-          ) : (
+          <NativeSelect
+            size="xs"
+            label={t("inbox.assignee")}
+            value={c.assignee_id ?? ""}
+            disabled={assignment.isPending}
+            onChange={(e) => assignment.mutate(e.currentTarget.value || null)}
+            data={[
+              { value: "", label: t("inbox.notAssigned") },
+              ...(c.assignee_id && !members.some((m) => m.user_id === c.assignee_id)
+                ? [{ value: c.assignee_id, label: t("inbox.assignedToColleague") }]
+                : []),
+              ...members.map((m) => ({ value: m.user_id, label: m.is_me ? t("inbox.me", { email: m.email }) : m.email })),
+            ]}
+          />
+          {c.assignee_id !== userId && (
             <Button size="compact-sm" variant="default" loading={assignment.isPending} onClick={() => assignment.mutate(userId)}>
               {t("inbox.assignToMe")}
             </Button>
