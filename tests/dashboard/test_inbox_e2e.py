@@ -146,6 +146,10 @@ async def test_photos_and_documents_open_and_an_opted_out_guest_needs_a_confirme
 
     stack.waha.receive(session, "+4915122220002", kind="image", caption="The stain on the carpet")
     stack.waha.receive(session, "+4915122220002", kind="document", filename="receipt.pdf", caption="My receipt")
+    stack.waha.receive(session, "+4915122220002", kind="voice")
+    stack.waha.receive(
+        session, "+4915122220002", kind="location", latitude=52.52, longitude=13.405, location_name="Alexanderplatz"
+    )
     await page.get_by_role("link", name=re.compile("Otto Lilienthal")).click()
     thread = page.get_by_role("list", name="Messages")
     await expect(thread).to_contain_text("The stain on the carpet")
@@ -155,6 +159,12 @@ async def test_photos_and_documents_open_and_an_opted_out_guest_needs_a_confirme
     await expect(thread.get_by_role("img", name="The stain on the carpet")).to_be_visible()
     await thread.get_by_role("button", name="Open document receipt.pdf").click()
     await expect(thread.get_by_role("link", name="Save receipt.pdf")).to_be_visible()
+    await thread.get_by_role("button", name="Load voice message").click()
+    await expect(thread.locator("audio[controls]")).to_be_visible()
+    await expect(thread).to_contain_text("Alexanderplatz")
+    await expect(thread.get_by_role("link", name="Open in a map (new tab)")).to_have_attribute(
+        "href", re.compile("mlat=52.52&mlon=13.405")
+    )
     await assert_accessible(page, "inbox media")
 
     # STOP: the conversation shows it; a reply needs a confirmation with a reason.
