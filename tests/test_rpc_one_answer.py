@@ -68,6 +68,7 @@ CASES = [
     ),
     RpcCase("list_conversations", "select id from public.list_conversations(%(tenant)s, 'all')", MEMBERS),
     RpcCase("inbox_unread_counts", "select * from public.inbox_unread_counts(%(tenant)s)", MEMBERS),
+    RpcCase("inbox_assignees", "select user_id from public.inbox_assignees(%(tenant)s)", MEMBERS),
     RpcCase("mark_conversation_read", "select public.mark_conversation_read(%(conversation)s)", MEMBERS),
     RpcCase("set_conversation_status", "select public.set_conversation_status(%(conversation)s, 'closed')", MEMBERS),
     RpcCase("assign_conversation", "select public.assign_conversation(%(conversation)s, null)", MEMBERS),

@@ -36,6 +36,13 @@ SNAPSHOTS = {
         select tenant_id as id, session_status as status, sends_paused_reason from public.waha_configurations""",
     "pms": """
         select id, health::text as status, last_error from public.pms_configurations""",
+    "chat": """
+        select m.id, m.sender as status, m.body, m.media_kind, m.media_filename, m.consent_change,
+               coalesce(g.full_name, c.contact_name, c.phone_e164) as who
+        from public.conversation_messages m
+        join public.conversations c on c.id = m.conversation_id
+        left join public.guests g on g.id = c.guest_id
+        where m.sender in ('guest', 'phone', 'staff')""",
 }
 
 # Present once the alerting migration is in (ops.alerts); absent tables are skipped.
@@ -100,11 +107,26 @@ def describe(kind: str, row: dict[str, Any], before: dict[str, Any] | None) -> s
             reason = f": {_short(row['last_error'])}" if status == "failing" else ""
             return f"⚠ PMS connection {status}{reason}"
         return None
+    if kind == "chat":
+        return _chat(row) if before is None else None
     if kind == "alert":
         if before is None or before.get("status") != status:
             return f"🔔 alert {status}: [{row['severity']}] {row['rule_name']} — {_short(row['summary'])}"
         return None
     return None
+
+
+def _chat(row: dict[str, Any]) -> str:
+    """A line of a guest conversation: what the guest wrote, or what the hotel answered."""
+    what = _short(row["body"], 70) if row["body"] else ""
+    if row["media_kind"]:
+        media = f"[{row['media_kind']}{': ' + row['media_filename'] if row['media_filename'] else ''}]"
+        what = f"{media} {what}".strip()
+    if row["status"] == "guest":
+        consent = " — opted out" if row["consent_change"] == "opted_out" else ""
+        return f"💬 {row['who']} wrote: {what}{consent}"
+    source = "the hotel's phone" if row["status"] == "phone" else "the dashboard"
+    return f"💬 reply to {row['who']} from {source}: {what}"
 
 
 def _message(row: dict[str, Any], before: dict[str, Any] | None) -> str | None:

@@ -173,6 +173,23 @@ async def _play(world: World, after_step: Callable[[], Awaitable[None]]) -> None
     await world.pause(8)
     await after_step()
 
+    world.step("Guests write back: the inbox fills (open the dashboard's Inbox to answer them)")
+    world.waha.receive(world.session, ada.phone or "", "Hi! Can I check in early, around 11?", push_name="Ada")
+    world.waha.receive(world.session, bruno.phone or "", "Hallo, wo kann ich mein Auto parken?", push_name="Bruno")
+    world.waha.receive(
+        world.session, dmitri.phone or "", kind="image", caption="The receipt for my deposit", push_name="Dmitri"
+    )
+    world.waha.receive(
+        world.session, emma.phone or "", kind="document", filename="passport.pdf", caption="My passport, as asked"
+    )
+    world.waha.receive(world.session, "+4917699887766", "Do you have a double room this Friday?", push_name="Sam")
+    await world.until("(select count(*) from public.conversations) >= 5")
+    await world.pause(3)
+    world.step("The front desk answers Ada from the hotel's phone")
+    world.waha.receive(world.session, ada.phone or "", "Yes, your room will be ready at 11. See you!", from_me=True)
+    await world.pause(3)
+    await after_step()
+
     world.step("Bruno replies STOP")
     world.waha.receive(world.session, bruno.phone or "", "STOP")
     await world.pause(5)

@@ -1,9 +1,10 @@
-import { Anchor, AppShell, Burger, Button, Group, NativeSelect, NavLink, Text } from "@mantine/core";
+import { Anchor, AppShell, Badge, Burger, Button, Group, NativeSelect, NavLink, Text, VisuallyHidden } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "react-router";
 import { useSignOut } from "../features/auth/api/sign-out";
+import { useInboxBadge } from "../features/inbox/hooks/use-inbox-badge";
 import type { Membership } from "../features/tenants/api/get-memberships";
 import { TenantSwitcher } from "../features/tenants/components/tenant-switcher";
 import { languages } from "../lib/i18n";
@@ -21,15 +22,18 @@ export function Layout({ email, memberships, current, children }: Props) {
   const signOut = useSignOut();
   const { pathname } = useLocation();
   const base = `/t/${current.tenantId}`;
+  const unread = useInboxBadge(current.tenantId);
   const links = [
+    // The day's work first, then the connections, the set-up and the figures.
     { to: `${base}/today`, label: t("nav.today") },
+    { to: `${base}/inbox`, label: t("nav.inbox"), count: unread },
     { to: `${base}/reservations`, label: t("nav.reservations") },
     { to: `${base}/messages`, label: t("nav.messages") },
     { to: `${base}/whatsapp`, label: t("nav.whatsapp") },
-    { to: `${base}/automations`, label: t("nav.automations") },
-    { to: `${base}/metrics`, label: t("nav.metrics") },
     { to: `${base}/pms`, label: t("nav.pms") },
+    { to: `${base}/automations`, label: t("nav.automations") },
     ...(current.role === "staff" ? [] : [{ to: `${base}/team`, label: t("nav.team") }]),
+    { to: `${base}/metrics`, label: t("nav.metrics") },
   ];
 
   return (
@@ -70,6 +74,14 @@ export function Layout({ email, memberships, current, children }: Props) {
             component={Link}
             to={l.to}
             label={l.label}
+            rightSection={
+              "count" in l && l.count ? (
+                <Badge size="sm" color="blue.8">
+                  {l.count}
+                  <VisuallyHidden> {t("inbox.navUnread")}</VisuallyHidden>
+                </Badge>
+              ) : undefined
+            }
             onClick={close}
             active={pathname.startsWith(l.to)}
             variant="filled"

@@ -41,6 +41,7 @@ export const routes = [
           { path: "metrics", lazy: () => import("./routes/metrics") },
           { path: "pms", lazy: () => import("./routes/pms") },
           { path: "team", lazy: () => import("./routes/team") },
+          { path: "inbox/:conversationId?", lazy: () => import("./routes/inbox") },
           { path: "*", lazy: () => import("./routes/not-found") },
         ],
       },
