@@ -1555,6 +1555,16 @@ export type Database = {
         }
         Returns: string
       }
+      inbox_assignees: {
+        Args: {
+          p_tenant_id: string
+        }
+        Returns: {
+          user_id: string
+          email: string
+          is_me: boolean
+        }[]
+      }
       inbox_unread_counts: {
         Args: {
           p_tenant_id: string
@@ -1816,6 +1826,18 @@ export type Database = {
           p_send_gap_max_ms: number
         }
         Returns: undefined
+      }
+      team_members: {
+        Args: {
+          p_tenant_id: string
+        }
+        Returns: {
+          user_id: string
+          email: string
+          role: Database["public"]["Enums"]["member_role"]
+          joined_at: string
+          is_me: boolean
+        }[]
       }
     }
     Enums: {

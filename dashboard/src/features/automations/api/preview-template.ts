@@ -31,7 +31,7 @@ export async function previewTemplate(
   const { data, error } = await supabase.rpc("preview_template", {
     p_reservation_id: reservationId,
     p_body: body,
-    p_key: key,
+    p_key: key ?? undefined,
   });
   if (error) throw toAutomationsError(error, "template");
   const preview = data as {

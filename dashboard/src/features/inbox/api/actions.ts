@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import type { Database } from "../../../lib/database.types";
 import { supabase } from "../../../lib/supabase";
 import { toUserError, UserFacingError, type ApiError } from "../../../lib/errors";
 import { inboxKeys } from "./keys";
@@ -9,7 +10,9 @@ export function inboxError(error: ApiError): UserFacingError {
   return toUserError(error);
 }
 
-async function call(fn: string, args: Record<string, unknown>): Promise<unknown> {
+type Rpc = keyof Database["public"]["Functions"];
+
+async function call<F extends Rpc>(fn: F, args: Database["public"]["Functions"][F]["Args"]): Promise<unknown> {
   const { data, error } = await supabase.rpc(fn, args);
   if (error) throw inboxError(error);
   return data;
@@ -19,12 +22,13 @@ export const markRead = (conversationId: string) =>
   call("mark_conversation_read", { p_conversation_id: conversationId });
 export const setStatus = (conversationId: string, status: "open" | "closed") =>
   call("set_conversation_status", { p_conversation_id: conversationId, p_status: status });
+// null unassigns (and unlinks, below): generated types can't say that an argument takes null.
 export const assign = (conversationId: string, assigneeId: string | null) =>
-  call("assign_conversation", { p_conversation_id: conversationId, p_assignee_id: assigneeId });
+  call("assign_conversation", { p_conversation_id: conversationId, p_assignee_id: assigneeId as string });
 export const addNote = (conversationId: string, body: string) =>
   call("add_conversation_note", { p_conversation_id: conversationId, p_body: body });
 export const linkGuest = (conversationId: string, guestId: string | null) =>
-  call("link_conversation_guest", { p_conversation_id: conversationId, p_guest_id: guestId });
+  call("link_conversation_guest", { p_conversation_id: conversationId, p_guest_id: guestId as string });
 
 // A mutation that refreshes the inbox when it settles (Realtime would too; this is at once).
 export function useInboxMutation<A, R = unknown>(tenantId: string, fn: (args: A) => Promise<R>) {
@@ -61,7 +65,7 @@ export async function sendReply({ conversationId, body, confirmReason }: ReplyAr
     p_conversation_id: conversationId,
     p_body: body,
     p_confirm_opted_out: confirmReason !== undefined,
-    p_reason: confirmReason ?? null,
+    p_reason: confirmReason,
   });
   if (error) {
     if (error.code === "PT409" && error.hint === "stopped_again") return { kind: "stopped_again" };
@@ -82,7 +86,7 @@ export interface RenderedTemplate {
 
 export async function renderTemplate(conversationId: string, key: string, language: string | null) {
   const { data, error } = await supabase
-    .rpc("render_reply_template", { p_conversation_id: conversationId, p_template_key: key, p_language: language });
+    .rpc("render_reply_template", { p_conversation_id: conversationId, p_template_key: key, p_language: language ?? undefined });
   if (error) throw inboxError(error);
   const row = ((data ?? []) as RenderedTemplate[])[0];
   if (!row) throw new UserFacingError("inbox.errors.notFound");

@@ -23,9 +23,9 @@ export async function listConversations(
     .rpc("list_conversations", {
       p_tenant_id: tenantId,
       p_status: filters.status,
-      p_property_id: filters.propertyId || null,
-      p_search: search.length >= 2 ? search : null,
-      p_assignee_id: filters.assignee === "me" ? userId : null,
+      p_property_id: filters.propertyId || undefined,
+      p_search: search.length >= 2 ? search : undefined,
+      p_assignee_id: filters.assignee === "me" ? userId : undefined,
       p_limit: 100,
     });
   if (error) throw toUserError(error);
