@@ -170,7 +170,13 @@ async def sign_in(page: Page, stack: Stack, email: str, path: str = "/") -> None
 
 
 async def assert_accessible(page: Page, screen: str) -> None:
-    """axe-core finds no violations on what the page shows now."""
+    """axe-core finds no violations on what the page shows once it has settled: a dialog still
+    fading in, or the overlay still dimming the page behind it, shows colours that no one reads
+    (spinners, which turn for ever, are not waited for)."""
+    await page.wait_for_function(
+        """() => document.getAnimations().every(
+             (a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)"""
+    )
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE))
     result = await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
