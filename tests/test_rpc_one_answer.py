@@ -87,6 +87,7 @@ CASES = [
     RpcCase(
         "preview_template", "select public.preview_template(%(reservation)s, 'Hi {{guest_name}}') ->> 'text'", MEMBERS
     ),
+    RpcCase("team_members", "select user_id from public.team_members(%(tenant)s)", ADMINS),
     RpcCase("set_waha_pacing", "select public.set_waha_pacing(%(tenant)s, 1000, 5000)", ADMINS),
     RpcCase("sending_hold", "select * from public.sending_hold(%(tenant)s)", MEMBERS),
     RpcCase(

@@ -106,9 +106,9 @@ async def test_a_refused_refresh_signs_out_with_a_clear_message(
 
     # supabase-js keeps the session until its token expires (a minute here); the next request
     # with it is refused, and the app signs out saying why.
-    await expect(page.get_by_role("alert")).to_contain_text(
-        "Your session ended and could not be renewed. Please sign in again.", timeout=150_000
-    )
+    await expect(
+        page.get_by_role("alert").filter(has_text="Your session ended and could not be renewed. Please sign in again.")
+    ).to_be_visible(timeout=150_000)
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 

@@ -152,11 +152,14 @@ async def test_photos_and_documents_open_and_an_opted_out_guest_needs_a_confirme
     )
     await page.get_by_role("link", name=re.compile("Otto Lilienthal")).click()
     thread = page.get_by_role("list", name="Messages")
+    # The whole thread has arrived (the location is the last of the four).
     await expect(thread).to_contain_text("The stain on the carpet")
+    await expect(thread).to_contain_text("Alexanderplatz")
 
-    # Media is fetched from WhatsApp only when opened.
+    # Media is fetched from WhatsApp only when opened (through the functions server, which a
+    # loaded machine may keep busy for a while).
     await thread.get_by_role("button", name="Show photo").click()
-    await expect(thread.get_by_role("img", name="The stain on the carpet")).to_be_visible()
+    await expect(thread.get_by_role("img", name="The stain on the carpet")).to_be_visible(timeout=60_000)
     await thread.get_by_role("button", name="Open document receipt.pdf").click()
     await expect(thread.get_by_role("link", name="Save receipt.pdf")).to_be_visible()
     await thread.get_by_role("button", name="Load voice message").click()

@@ -39,7 +39,7 @@ async def test_an_owner_connects_whatsapp_by_qr_code_then_pauses_and_resumes_sen
     db.execute("select public.set_waha_api_key(%s, %s)", (config, WAHA_KEY))
 
     await sign_in(page, stack, owner.email, f"/t/{hotel.id}/today")
-    await page.get_by_role("link", name="WhatsApp").click()
+    await page.get_by_role("navigation").get_by_role("link", name="WhatsApp").click()
     await expect(page.get_by_role("heading", name="WhatsApp", exact=True)).to_be_visible()
     status = page.get_by_test_id("session-status")
     await expect(status).to_have_text("Stopped")
