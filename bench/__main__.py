@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import delivery, ingest, memory, processing, report, restore, scale, takeover, wakeup
+from bench import dashboard, delivery, ingest, memory, processing, report, restore, scale, takeover, wakeup
 from bench.common import FULL, SMOKE, Result, Sizes
 from devstack import cluster, database, paths
 from devstack.errors import DevstackError
@@ -43,6 +43,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "scale": scale.run,
     "memory": memory.run,
     "restore": restore.run,
+    "dashboard": dashboard.run,
 }
 
 DEFAULT_OUT = paths.ROOT / "bench" / "results" / "latest"

@@ -57,6 +57,9 @@ class Sizes:
     restore_messages: int = 500_000
     restore_gap_messages: int = 2_000
     restore_gap_bookings: int = 10
+    # dashboard: reservations of the hotel whose screens are loaded, cold loads per screen
+    dashboard_reservations: int = 10_000
+    dashboard_loads: int = 5
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,6 +128,8 @@ SMOKE = Sizes(
     restore_messages=1_000,
     restore_gap_messages=10,
     restore_gap_bookings=2,
+    dashboard_reservations=400,
+    dashboard_loads=1,
 )
 
 

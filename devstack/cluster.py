@@ -72,6 +72,17 @@ class Cluster:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def log_dir(self) -> Path:
+        return self.datadir.parent / "log"
+
+    @property
+    def jsonlog(self) -> Path:
+        """The server's log, one JSON object a line (PostgreSQL's jsonlog): what the worker reads
+        for the writes RLS refused (worker/ops/rls_logs.py), and the Management API simulator
+        serves as `postgres_logs`. Readable by anyone on the machine, never rotated."""
+        return self.log_dir / "postgresql.json"
+
     def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = _as_cluster_owner([str(pg_bindir() / "pg_ctl"), "-D", str(self.datadir), *args])
         return subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -86,6 +97,16 @@ class Cluster:
                 "-c shared_preload_libraries=pg_cron",
                 "-c cron.database_name=postgres",
                 "-c max_connections=200",
+                # The server's log as files in a known place (`jsonlog`), as Supabase keeps it for
+                # its Logs Explorer: the collector reads it incrementally.
+                "-c logging_collector=on",
+                "-c log_destination=stderr,jsonlog",
+                f"-c log_directory={self.log_dir}",
+                "-c log_filename=postgresql.log",
+                "-c log_file_mode=0644",
+                "-c log_timezone=UTC",
+                "-c log_rotation_age=0",
+                "-c log_rotation_size=0",
                 *(
                     ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]
                     if self.durable
@@ -101,10 +122,13 @@ class Cluster:
                 ),
             ]
         )
+        self.log_dir.mkdir(mode=0o755, exist_ok=True)
+        _chown_to_postgres(self.log_dir)
         log = self.datadir.parent / "postgres.log"
         result = self._pg_ctl("-l", str(log), "-o", opts, "-w", "-t", "30", "start")
         if result.returncode != 0:
-            detail = log.read_text() if log.exists() else result.stderr
+            collected = self.log_dir / "postgresql.log"
+            detail = "".join(f.read_text() for f in (log, collected) if f.exists()) or result.stderr
             raise DevstackError(f"PostgreSQL did not start on port {self.port}:\n{detail[-2000:]}")
 
     def stop(self, mode: str = "fast") -> None:

@@ -3,20 +3,32 @@
 The build bakes in the Supabase URL and publishable key (VITE_SUPABASE_URL,
 VITE_SUPABASE_PUBLISHABLE_KEY), as any static host serves it. The server answers every path
 that is not a file with index.html, so the app's own URLs (/t/<hotel>/today) load on a reload.
+
+The dashboard against the local API, as the browser tests (tests/dashboard/conftest.py) and the
+dashboard benchmark (bench/dashboard.py) run it:
+
+    dist, port = build_for_local_api(out_dir)        # the gateway's port is chosen before the build
+    async with with_local_api(database_url, dist, port) as (app_url, gateway):
+        ...
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 
 from aiohttp import web
 
-from devstack import paths
+from devstack import cluster, paths
 from devstack.errors import DevstackError
+from devstack.gateway.config import AuthSettings
+from devstack.gateway.keys import ProjectKeys
+from devstack.gateway.server import Gateway
 
 DASHBOARD_DIR = paths.ROOT / "dashboard"
 
@@ -110,3 +122,30 @@ class DashboardServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.stop()
+
+
+def build_for_local_api(out_dir: Path) -> tuple[Path, int]:
+    """Builds the dashboard for a local gateway on a port chosen now (the build bakes the URL in);
+    returns the build and that port."""
+    port = cluster.free_port()
+    build(out_dir, f"http://127.0.0.1:{port}", ProjectKeys().publishable_key)
+    return out_dir, port
+
+
+@contextlib.asynccontextmanager
+async def with_local_api(
+    database_url: str,
+    dist: Path,
+    port: int,
+    *,
+    auth: AuthSettings | None = None,
+    functions_url: str | None = None,
+    realtime: bool = True,
+) -> AsyncIterator[tuple[str, Gateway]]:
+    """The built dashboard served, and the gateway it was built for (Auth, the Data API and
+    Realtime against `database_url`; /functions/v1 to `functions_url`) on its port."""
+    async with (
+        Gateway(database_url, port=port, auth=auth, functions_url=functions_url, realtime=realtime) as gateway,
+        DashboardServer(dist) as app,
+    ):
+        yield app.url, gateway

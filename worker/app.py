@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import httpx
@@ -34,6 +35,7 @@ from worker.messages.store import MessageStore
 from worker.messages.watchdog import SessionWatchdog
 from worker.ops.auth_logs import AuthLogReader
 from worker.ops.gauges import refresh_gauges
+from worker.ops.rls_logs import RlsLogReader
 from worker.pms.http import RetryPolicy
 from worker.pms.registry import configure_defaults
 from worker.recovery.runner import RestoreRecovery
@@ -141,6 +143,7 @@ class Worker:
         self.wakeup = self._wakeup_source()
         self.stats_sql = load("stats")
         self.auth_logs = self._auth_log_reader()
+        self.rls_logs = self._rls_log_reader()
 
     def _auth_log_reader(self) -> AuthLogReader | None:
         settings = self.settings
@@ -155,6 +158,23 @@ class Worker:
             interval=dt.timedelta(seconds=settings.auth_logs_interval_seconds),
             lag=dt.timedelta(seconds=settings.auth_logs_lag_seconds),
         )
+
+    def _rls_log_reader(self) -> RlsLogReader | None:
+        settings = self.settings
+        interval = dt.timedelta(seconds=settings.rls_logs_interval_seconds)
+        if settings.project_ref and settings.management_api_token:
+            return RlsLogReader(
+                self.resources.pool,
+                interval=interval,
+                http=self.resources.http,
+                api_url=settings.management_api_url,
+                project_ref=settings.project_ref,
+                access_token=settings.management_api_token,
+                lag=dt.timedelta(seconds=settings.auth_logs_lag_seconds),
+            )
+        if settings.postgres_log_file:
+            return RlsLogReader(self.resources.pool, interval=interval, log_file=Path(settings.postgres_log_file))
+        return None
 
     def _taken_over(self, messages: int, events: int) -> None:
         """A dead worker's work came back: take it up now, not at the next poll."""
@@ -281,6 +301,15 @@ class Worker:
                 logger.warning("auth logs not read: {error}", error=exc)
             await self._sleep(self.settings.auth_logs_interval_seconds)
 
+    async def _rls_logs_loop(self) -> None:
+        assert self.rls_logs is not None
+        while not self.stop.is_set():
+            try:
+                await self.rls_logs.read_logged()
+            except _TRANSIENT as exc:
+                logger.warning("postgres log not read for RLS refusals: {error}", error=exc)
+            await self._sleep(self.settings.rls_logs_interval_seconds)
+
     async def readiness(self) -> dict[str, str]:
         problems: dict[str, str] = {}
         try:
@@ -320,6 +349,7 @@ class Worker:
             "stats": asyncio.create_task(self._stats_loop(), name="stats"),
             "sessions": asyncio.create_task(self._watchdog_loop(), name="sessions"),
             **({"auth_logs": asyncio.create_task(self._auth_logs_loop(), name="auth_logs")} if self.auth_logs else {}),
+            **({"rls_logs": asyncio.create_task(self._rls_logs_loop(), name="rls_logs")} if self.rls_logs else {}),
         }
         stopper = asyncio.create_task(self.stop.wait(), name="stop")
         exit_code = 0

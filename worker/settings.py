@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     auth_logs_lag_seconds: float = Field(
         default=60.0, ge=0, le=3600, description="read Auth's logs up to this long ago (they arrive late)"
     )
+    # Writes row-level security refused, from the Postgres log (worker/ops/rls_logs.py): postgres_logs
+    # through the Management API when it is configured (above), otherwise this jsonlog file, if given.
+    postgres_log_file: str | None = Field(
+        default=None, description="a local PostgreSQL's jsonlog file, read for the writes RLS refused"
+    )
+    rls_logs_interval_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="how often the Postgres log is read for RLS refusals"
+    )
     health_host: str = Field(default="0.0.0.0", description="address of /healthz, /readyz, /metrics")  # noqa: S104
     health_port: int = Field(default=8080, ge=0, le=65535, description="port of the health server (0: any)")
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600, description="time to finish in-flight work")

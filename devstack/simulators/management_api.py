@@ -9,9 +9,14 @@ event_message, source, and the map log_attributes) and answers {"result": [rows]
 2026. Here the same request runs on PostgreSQL over `devstack.logs` (platform bootstrap), which has
 that shape: source `auth_logs` is the local Auth's request log (devstack.auth_logs, GoTrue's
 fields: path, status, grant_type, error_code, auth_event.*), source `auth_audit_logs` its audit
-log. So the SQL must be in the part of ClickHouse that PostgreSQL shares (select, where, case,
-sum, count(*), like, `log_attributes['key']`); anything else gets the endpoint's error answer,
-never a made-up result. The query runs read-only, as a role that can read that view only, within
+log, and source `postgres_logs` the server's own log, read from its jsonlog file
+(`pg_current_logfile('jsonlog')`; devstack clusters write one) with Supabase's field names: the
+message in `event_message`, the rest under `parsed.` (error_severity, sql_state_code, user_name,
+database_name, application_name, backend_type, session_id, process_id, query, detail, hint,
+context). A database that writes no jsonlog has no postgres_logs rows. So the SQL must be in
+the part of ClickHouse that PostgreSQL shares (select, where, case, sum, count(*), like, group
+by, `log_attributes['key']`); anything else gets the endpoint's error answer, never a made-up
+result. The query runs read-only, as a role that can read that view only, within
 the window the timestamps give (default: the last hour, at most 24 hours).
 
     async with ManagementApiSimulator(database_url) as api:
@@ -23,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -44,8 +50,15 @@ def _timestamp(value: str | None, default: dt.datetime) -> dt.datetime:
 
 
 def windowed(sql: str) -> str:
-    """The caller's query with `logs` bound to the window: a CTE of that name shadows the view."""
-    window = "logs as (select * from devstack.logs where timestamp >= %(start)s and timestamp < %(end)s)"
+    """The caller's query with `logs` bound to the window: a CTE of that name shadows the view,
+    and adds the server log's lines of the window (parameter `postgres_logs`)."""
+    window = (
+        "logs as (select * from devstack.logs where timestamp >= %(start)s and timestamp < %(end)s"
+        " union all select p.id, p.timestamp, p.event_message, 'postgres_logs'::text,"
+        " devstack.log_attributes(p.attributes)"
+        " from jsonb_to_recordset(%(postgres_logs)s::jsonb)"
+        " as p(id text, timestamp timestamptz, event_message text, attributes jsonb))"
+    )
     match = _FIRST_WORD.match(sql)
     if match is None:
         raise ValueError("only a select query is accepted")
@@ -130,9 +143,56 @@ class ManagementApiSimulator:
         async with await psycopg.AsyncConnection.connect(self.database_url, row_factory=dict_row) as conn:
             await conn.execute("set transaction read only")
             await conn.execute("set local statement_timeout = '5s'")
+            found = await (await conn.execute("select pg_current_logfile('jsonlog') as path")).fetchone()
+            postgres_logs = postgres_log_rows(Path(found["path"]), start, end) if found and found["path"] else []
             await conn.execute("set local role devstack_logs_reader")
-            cur = await conn.execute(query.encode(), {"start": start, "end": end})
+            params = {"start": start, "end": end, "postgres_logs": json.dumps(postgres_logs)}
+            cur = await conn.execute(query.encode(), params)
             return await cur.fetchall()
+
+
+# jsonlog's keys -> the field names of Supabase's postgres_logs (`parsed.*`).
+_PARSED = {
+    "error_severity": "error_severity",
+    "state_code": "sql_state_code",
+    "user": "user_name",
+    "dbname": "database_name",
+    "application_name": "application_name",
+    "backend_type": "backend_type",
+    "session_id": "session_id",
+    "pid": "process_id",
+    "statement": "query",
+    "detail": "detail",
+    "hint": "hint",
+    "context": "context",
+}
+
+
+def postgres_log_rows(path: Path, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """The lines of a jsonlog file logged in [start, end), shaped as postgres_logs rows."""
+    rows: list[dict[str, Any]] = []
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return rows
+    for number, raw in enumerate(text.splitlines()):
+        try:
+            line = json.loads(raw)
+            at = dt.datetime.strptime(line["timestamp"][:-4], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC)
+        except (ValueError, KeyError, TypeError):
+            continue  # a line being written, or not in UTC (devstack clusters log in UTC)
+        if not start <= at < end:
+            continue
+        parsed = {name: str(line[key]) for key, name in _PARSED.items() if key in line}
+        rows.append(
+            {
+                "id": f"{line.get('session_id', '')}:{line.get('line_num', number)}",
+                "timestamp": at.isoformat(),
+                "event_message": str(line.get("message", "")),
+                "attributes": {"parsed": parsed},
+            }
+        )
+    return rows
 
 
 def _dumps(value: Any) -> str:

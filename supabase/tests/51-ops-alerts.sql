@@ -42,7 +42,7 @@ select set_eq(
         'critical:database_connection_errors', 'critical:database_connections_exhausted',
         'critical:authentication_down', 'warning:message_delivery_failure_warning', 'warning:slow_query',
         'warning:retry_queue_depth_high', 'warning:session_refresh_failures', 'warning:whatsapp_disconnected',
-        'warning:pms_unreachable'],
+        'warning:pms_unreachable', 'warning:rls_refused_writes'],
   'every runbook alert has a rule'
 );
 

@@ -21,8 +21,6 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from devstack import dashboard
 from devstack.gateway.config import AuthSettings, ProjectConfig
-from devstack.gateway.keys import ProjectKeys
-from devstack.gateway.server import Gateway
 from devstack.simulators.waha import WahaSimulator
 from tests import processes
 from tests.factories import Factory, Tenant, auth_user
@@ -58,10 +56,7 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def dashboard_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    port = _free_port()
-    out = tmp_path_factory.mktemp("dashboard") / "dist"
-    dashboard.build(out, f"http://127.0.0.1:{port}", ProjectKeys().publishable_key)
-    return out, port
+    return dashboard.build_for_local_api(tmp_path_factory.mktemp("dashboard") / "dist")
 
 
 @pytest.fixture(scope="session")
@@ -79,17 +74,12 @@ async def stack(database_url: str, dashboard_build: tuple[Path, int], functions_
     config = ProjectConfig.load()
     auth = AuthSettings(**{**config.auth.__dict__, "jwt_expiry": TOKEN_SECONDS})
     async with (
-        Gateway(
-            database_url,
-            port=port,
-            auth=auth,
-            functions_url=functions_server.removesuffix("/functions/v1"),
-            realtime=True,
-        ) as gateway,
-        dashboard.DashboardServer(dist) as app,
+        dashboard.with_local_api(
+            database_url, dist, port, auth=auth, functions_url=functions_server.removesuffix("/functions/v1")
+        ) as (app_url, gateway),
         WahaSimulator(api_key=WAHA_KEY, ack_delays=(0.2, 0.4, 0.6)) as waha,
     ):
-        yield Stack(app.url, gateway.url, functions_server, waha)
+        yield Stack(app_url, gateway.url, functions_server, waha)
 
 
 @pytest.fixture(scope="session")

@@ -78,6 +78,11 @@ DB_LONGEST_QUERY = Gauge("ops_db_longest_query_seconds", "Duration of the longes
 DENIED_CALLS = Gauge(
     "ops_denied_admin_calls_15m", "Admin calls refused for lack of tenant rights, last 15 minutes", registry=REGISTRY
 )
+RLS_REFUSED = Gauge(
+    "ops_rls_refused_writes_15m",
+    "Writes row-level security refused (from the Postgres log), last 15 minutes; NaN before the log is read",
+    registry=REGISTRY,
+)
 ALERTS_OPEN = Gauge("ops_alerts_open", "Open alerts by severity", ["severity"], registry=REGISTRY)
 
 _PER_TENANT: tuple[Gauge, ...] = (
@@ -158,6 +163,7 @@ async def refresh_gauges(pool: Pool) -> int:
         DB_CONNECTIONS.set(float(platform["connections_used"]))
         DB_LONGEST_QUERY.set(float(platform["longest_query_seconds"]))
         DENIED_CALLS.set(float(platform["denied_calls"]))
+        RLS_REFUSED.set(_ratio(platform["rls_refused_writes"]))
         ALERTS_OPEN.labels("critical").set(float(platform["open_critical"]))
         ALERTS_OPEN.labels("warning").set(float(platform["open_warning"]))
     return len(tenants)

@@ -158,6 +158,10 @@ left join metrics.waha_sessions w on w.tenant_id = m.tenant_id
 -- name: platform_gauges
 select d.connection_usage, d.connections_used, d.longest_query_seconds,
        ops.denied_calls(now() - interval '15 minutes') as denied_calls,
+       -- null until a Postgres log has been read (unknown, not zero)
+       (select coalesce(sum(r.refused), 0) from ops.rls_refusals r
+        where r.minute >= date_trunc('minute', now() - interval '15 minutes')
+        having exists (select 1 from ops.log_cursors)) as rls_refused_writes,
        (select count(*) filter (where a.severity = 'critical') from ops.alerts a where a.status = 'open')
          as open_critical,
        (select count(*) filter (where a.severity = 'warning') from ops.alerts a where a.status = 'open')
