@@ -51,10 +51,17 @@ def database_url() -> Iterator[str]:
         yield pg.url
 
 
+def empty_tables(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        # A transaction left open (a server in this process, mid-request) makes the truncate
+        # wait; after a minute that is an error in the test, not a run that hangs for ever.
+        conn.execute("set lock_timeout = '60s'")
+        conn.execute(_TRUNCATE)
+
+
 @pytest.fixture
 def clean_db(database_url: str) -> str:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(_TRUNCATE)
+    empty_tables(database_url)
     return database_url
 
 

@@ -6,6 +6,7 @@ The build bakes in the gateway's URL, so the gateway's port is chosen before the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -23,6 +24,7 @@ from devstack import dashboard
 from devstack.gateway.config import AuthSettings, ProjectConfig
 from devstack.simulators.waha import WahaSimulator
 from tests import processes
+from tests.conftest import empty_tables
 from tests.factories import Factory, Tenant, auth_user
 from tests.processes import WorkerProcess
 
@@ -80,6 +82,16 @@ async def stack(database_url: str, dashboard_build: tuple[Path, int], functions_
         WahaSimulator(api_key=WAHA_KEY, ack_delays=(0.2, 0.4, 0.6)) as waha,
     ):
         yield Stack(app_url, gateway.url, functions_server, waha)
+
+
+@pytest.fixture
+async def clean_db(database_url: str) -> str:
+    """Empty tables, as everywhere, but with the event loop running meanwhile: the session's
+    gateway serves in this loop, and a request the last test's page left in flight keeps its
+    transaction open until the loop lets it finish. A truncate that blocked the loop would wait
+    for that transaction, and the transaction for the loop."""
+    await asyncio.to_thread(empty_tables, database_url)
+    return database_url
 
 
 @pytest.fixture(scope="session")
