@@ -149,17 +149,18 @@ async def test_the_number_is_checked_during_the_sessions_gap_and_the_text_goes_w
     tenant = hotel_with_whatsapp(db, factory, waha, "hotel-a")
     book(db, tenant)
     waha.set_latency(1.0)  # each of check-exists and sendText takes a second
-    # The session's last message left a gap that ends in 1.5 s.
+    # The session's last message left a gap that ends in 3 s: long enough that the look-ahead
+    # batch below starts inside it even when a loaded machine is slow to get there.
     row = db.execute(
-        "update public.waha_configurations set next_send_at = clock_timestamp() + interval '1.5 seconds',"
-        " gap_ends_at = clock_timestamp() + interval '1.5 seconds'"
+        "update public.waha_configurations set next_send_at = clock_timestamp() + interval '3 seconds',"
+        " gap_ends_at = clock_timestamp() + interval '3 seconds'"
         " returning extract(epoch from gap_ends_at)::float8"
     ).fetchone()
     assert row is not None
     gap_ends = row[0]
 
     assert await new_sender(pool, waha_http).run_batch() == 0, "without look-ahead nothing goes before the gap ends"
-    assert await new_sender(pool, waha_http, lookahead=2.0).run_batch() == 1
+    assert await new_sender(pool, waha_http, lookahead=4.0).run_batch() == 1
 
     [sent] = waha.sent("hotel-a")  # `at` is when WAHA answered, a second after the request arrived
     arrived = sent.at - 1.0
