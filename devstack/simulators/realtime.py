@@ -906,7 +906,14 @@ class RealtimeSimulator:
                 backoff = min(backoff * 2, 5)
                 continue
             except psycopg.Error as exc:  # a bug here: make it visible to the test, keep serving
+                # ...with a fresh slot, and not at once: a failing poll retried in a tight loop wrote
+                # a million errors into the server's log and slowed every backend waiting to log.
                 self.errors.append(f"{type(exc).__name__}: {exc}")
+                if self._db is not None:
+                    await self._db.close()
+                self._db = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5)
                 continue
             if not rows:
                 await asyncio.sleep(self.poll_interval)
