@@ -9,8 +9,9 @@
 // Someone who already has an account cannot be invited through Auth (422 email_exists): then
 // the invitation stays and the answer carries the link for the inviter to pass on
 // (`emailed: false`); the person opens it, signs in and joins.
-import { isTransientDbError, sharedSql, type Sql } from "../_shared/db.ts";
-import { errorResponse, HttpError, jsonResponse, readBody, requestIdOf, requireJsonBody } from "../_shared/http.ts";
+import { sharedSql, type Sql } from "../_shared/db.ts";
+import { HttpError, jsonResponse, readBody, requestIdOf, requireJsonBody } from "../_shared/http.ts";
+import { failureResponse } from "../_shared/failure.ts";
 import { parseJson } from "../_shared/json.ts";
 import { type LogLine, type LogSink, stdoutSink } from "../_shared/log.ts";
 import { authenticatedUser, type JwtVerifier, jwtVerifierFromEnv } from "../waha-session/auth.ts";
@@ -169,38 +170,13 @@ export function createHandler(deps: InviteDeps = defaultDeps()): (req: Request) 
         response = jsonResponse(200, result, requestId, CORS);
       }
     } catch (error) {
-      response = failure(error, requestId, line);
+      response = failureResponse(error, requestId, line, CORS);
     }
     line.status = response.status;
     line.latencyMs = Math.round((performance.now() - started) * 10) / 10;
     deps.log(line);
     return response;
   };
-}
-
-function failure(error: unknown, requestId: string, line: LogLine): Response {
-  if (error instanceof HttpError) {
-    Object.assign(line, {
-      level: error.status >= 500 ? "error" : "warn",
-      outcome: "rejected",
-      reason: error.detail ?? error.message,
-    });
-    return errorResponse(error, requestId, CORS);
-  }
-  if (isTransientDbError(error)) {
-    Object.assign(line, { level: "error", outcome: "unavailable", reason: String(error) });
-    return errorResponse(
-      new HttpError(503, "unavailable", "the database is unreachable; try again", { "retry-after": "30" }),
-      requestId,
-      CORS,
-    );
-  }
-  Object.assign(line, {
-    level: "error",
-    outcome: "error",
-    reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-  });
-  return errorResponse(new HttpError(500, "internal_error", "unexpected error; it has been logged"), requestId, CORS);
 }
 
 /** AUTH_URL (the local server sets it), else SUPABASE_URL/auth/v1 as on Supabase. */

@@ -16,8 +16,8 @@
 // admins of the tenant may (media: every member); the WAHA API key is read on the server and
 // never returned.
 import { sharedSql, type Sql } from "../_shared/db.ts";
-import { errorResponse, HttpError, jsonResponse, readBody, requestIdOf, requireJsonBody } from "../_shared/http.ts";
-import { isTransientDbError } from "../_shared/db.ts";
+import { HttpError, jsonResponse, readBody, requestIdOf, requireJsonBody } from "../_shared/http.ts";
+import { failureResponse } from "../_shared/failure.ts";
 import { parseJson } from "../_shared/json.ts";
 import { type LogLine, type LogSink, stdoutSink } from "../_shared/log.ts";
 import { assertManager, assertMember, authenticatedUser, type JwtVerifier, jwtVerifierFromEnv } from "./auth.ts";
@@ -283,38 +283,13 @@ export function createHandler(deps: SessionDeps = defaultDeps()): (req: Request)
         }
       }
     } catch (error) {
-      response = failure(error, requestId, line);
+      response = failureResponse(error, requestId, line, CORS);
     }
     line.status = response.status;
     line.latencyMs = Math.round((performance.now() - started) * 10) / 10;
     deps.log(line);
     return response;
   };
-}
-
-function failure(error: unknown, requestId: string, line: LogLine): Response {
-  if (error instanceof HttpError) {
-    Object.assign(line, {
-      level: error.status >= 500 ? "error" : "warn",
-      outcome: "rejected",
-      reason: error.detail ?? error.message,
-    });
-    return errorResponse(error, requestId, CORS);
-  }
-  if (isTransientDbError(error)) {
-    Object.assign(line, { level: "error", outcome: "unavailable", reason: String(error) });
-    return errorResponse(
-      new HttpError(503, "unavailable", "the database is unreachable; try again", { "retry-after": "30" }),
-      requestId,
-      CORS,
-    );
-  }
-  Object.assign(line, {
-    level: "error",
-    outcome: "error",
-    reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-  });
-  return errorResponse(new HttpError(500, "internal_error", "unexpected error; it has been logged"), requestId, CORS);
 }
 
 /** SUPABASE_URL/functions/v1 on Supabase; FUNCTIONS_URL overrides it (the local server sets it). */
